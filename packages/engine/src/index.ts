@@ -1,0 +1,19 @@
+// Public surface of @vigil/engine: the pure scanning engine (no node:* imports).
+export { type ByteSource, bytesSource, readAll } from './bytesource.js';
+export {
+  type CompileResult,
+  compileDatabase,
+  type Database,
+  type DatabaseInfo,
+  type DatabaseInput,
+  isCompiledDatabase,
+  type LoadOptions,
+  openDatabase,
+  serializeDatabase,
+} from './database/api.js';
+export type { EngineEnv, HashAlgo } from './env.js';
+export { isVigilError, VigilError, type VigilErrorCode } from './errors.js';
+export { DEFAULT_SCAN_OPTIONS, resolveScanOptions, type ScanOptions } from './scan/options.js';
+export { createScanner, type Scanner } from './scan/scanner.js';
+export type { Detection, LimitHit, ScanResult } from './scan/types.js';
+export { type Diagnostic, type DiagnosticCode, formatDiagnostic } from './signatures/diagnostics.js';

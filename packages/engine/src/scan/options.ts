@@ -1,0 +1,61 @@
+// Scan options: resolved once into a frozen, fully typed object; invalid values fail here, by name.
+import { VigilError } from '../errors.js';
+
+/** Options of one scan, with clamscan's defaults. Sizes are bytes. */
+export interface ScanOptions {
+  /** Keep matching after the first detection (`--allmatch`). */
+  readonly allMatch: boolean;
+  /** Load and report PUA signatures (`--detect-pua`); applied at load, kept here for reporting. */
+  readonly detectPua: boolean;
+  /** Files larger than this are not scanned (MaxFileSize, default 100 MiB). */
+  readonly maxFileSize: number;
+  /** Bytes scanned per input at most, containers included (MaxScanSize, default 400 MiB). */
+  readonly maxScanSize: number;
+  /** Container nesting depth at most (MaxRecursion, default 17). */
+  readonly maxRecursion: number;
+  /** Members scanned per input at most (MaxFiles, default 10000). */
+  readonly maxFiles: number;
+  /** Milliseconds per input at most (MaxScanTime, default 120000); 0 disables. */
+  readonly maxScanTime: number;
+  /** Bytes of HTML normalised at most (MaxHTMLNormalize, default 40 MiB). */
+  readonly maxHtmlNormalize: number;
+}
+
+export const DEFAULT_SCAN_OPTIONS: ScanOptions = Object.freeze({
+  allMatch: false,
+  detectPua: false,
+  maxFileSize: 100 * 1024 * 1024,
+  maxScanSize: 400 * 1024 * 1024,
+  maxRecursion: 17,
+  maxFiles: 10_000,
+  maxScanTime: 120_000,
+  maxHtmlNormalize: 40 * 1024 * 1024,
+});
+
+/** Fills defaults and checks every value; throws E_OPTION naming the first bad one. */
+export function resolveScanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
+  const o = { ...DEFAULT_SCAN_OPTIONS, ...partial };
+  for (const key of [
+    'maxFileSize',
+    'maxScanSize',
+    'maxRecursion',
+    'maxFiles',
+    'maxScanTime',
+    'maxHtmlNormalize',
+  ] as const) {
+    const v = o[key];
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new VigilError('E_OPTION', `Invalid value for ${key}: ${String(v)} (expected a whole number >= 0)`, {
+        details: { option: key, value: v },
+      });
+    }
+  }
+  for (const key of ['allMatch', 'detectPua'] as const) {
+    if (typeof o[key] !== 'boolean') {
+      throw new VigilError('E_OPTION', `Invalid value for ${key}: ${String(o[key])} (expected true or false)`, {
+        details: { option: key, value: o[key] },
+      });
+    }
+  }
+  return Object.freeze(o);
+}
