@@ -1,7 +1,8 @@
-// CONTRACT (being implemented): the engine's database API used by packages/node and packages/cli.
+// The engine's database API used by packages/node and packages/cli: compile, serialize, open.
 import type { EngineEnv } from '../env.js';
 import { VigilError } from '../errors.js';
 import type { Diagnostic } from '../signatures/diagnostics.js';
+import { CompiledDatabase, openCompiled } from './open.js';
 
 /** One database file as read from disk: its base name (the extension picks the format) and bytes. */
 export interface DatabaseInput {
@@ -39,18 +40,12 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Parses and compiles signature files. Throws E_SIGNATURE (with diagnostics) when any line is bad. */
-export function compileDatabase(
-  _inputs: readonly DatabaseInput[],
-  _env: EngineEnv,
-  _options: LoadOptions,
-): CompileResult {
-  throw new VigilError('E_INTERNAL', 'compileDatabase: not implemented yet');
-}
+export { compileDatabase } from './compile.js';
 
 /** The compiled database as one buffer: magic, version, checksum, sections. */
-export function serializeDatabase(_db: Database): Uint8Array {
-  throw new VigilError('E_INTERNAL', 'serializeDatabase: not implemented yet');
+export function serializeDatabase(db: Database): Uint8Array {
+  if (!(db instanceof CompiledDatabase)) throw new VigilError('E_INTERNAL', 'not a database made by this engine');
+  return db.bytes;
 }
 
 /** True when `bytes` begins with the compiled database's magic. */
@@ -62,6 +57,6 @@ export function isCompiledDatabase(bytes: Uint8Array): boolean {
  * Opens a serialized database without copying its arrays (so a SharedArrayBuffer is shared by
  * every worker). Checks magic, version and checksum first; throws E_DATABASE_FORMAT otherwise.
  */
-export function openDatabase(_bytes: Uint8Array, _env: EngineEnv): Database {
-  throw new VigilError('E_INTERNAL', 'openDatabase: not implemented yet');
+export function openDatabase(bytes: Uint8Array, env: EngineEnv): Database {
+  return openCompiled(bytes, env);
 }

@@ -5,6 +5,11 @@
 export interface SourceRef {
   readonly file: string;
   readonly line: number;
+  /**
+   * True for signatures read from a .cvd/.cld/.cud container whose ClamAV digital signature verified
+   * with the official key. ClamAV appends `.UNOFFICIAL` to the names of all other signatures.
+   */
+  readonly official?: boolean;
 }
 
 /** ClamAV target types (the TargetType field of .ndb and Target: of .ldb). */

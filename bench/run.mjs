@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// `npm run bench`: clamscan and vigil side by side, in one run, on the benchmark kit's corpus and its
+// generated ClamAV database. Prints database load time, peak RSS and whole-corpus scan wall time for
+// both, and the ratios vigil/clamscan; writes bench/out/results.json. Not a test: numbers vary with
+// the machine's load, which is why both tools run in the same session and only ratios are quoted.
+//
+//   npm run bench [-- --scale 1] [--skip-clamscan-scan]
+// Environment: AVBENCH (default /tmp/avbench) holds corpus/ and db-<scale>/; SHARED (default ../shared
+// beside the checkout) holds the benchmark kit.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const scale = opt('scale', '1');
+const base = process.env.AVBENCH ?? '/tmp/avbench';
+const kit = process.env.SHARED ?? resolve(root, '..', 'shared', 'bench');
+const corpus = join(base, 'corpus');
+const db = join(base, scale === '1' ? 'db' : `db-${scale}`);
+const out = join(root, 'bench', 'out');
+mkdirSync(out, { recursive: true });
+const vigil = join(root, 'bin', 'vigil');
+
+function sh(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS in MiB. */
+function measure(label, cmd, argv) {
+  const r = sh('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...argv]);
+  const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!m) throw new Error(`${label}: no timing in output:\n${r.stderr.slice(-2000)}`);
+  const res = { label, seconds: Number(m[1]), rssMiB: Number(m[2]) / 1024, status: r.status, stdout: r.stdout };
+  console.log(`${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(8)} s ${res.rssMiB.toFixed(0).padStart(6)} MiB  (exit ${r.status})`);
+  return res;
+}
+
+if (!existsSync(corpus)) sh('bash', [join(kit, 'corpus.sh'), base], { stdio: 'inherit' });
+if (!existsSync(db)) sh('node', [join(kit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', scale], { stdio: 'inherit' });
+const empty = join(out, 'empty.txt');
+writeFileSync(empty, '');
+const compiled = join(out, `db-${scale}.vdb`);
+
+console.log(`corpus ${corpus}, database ${db} (scale ${scale})`);
+const compile = measure('vigil db compile', vigil, ['db', 'compile', '-d', db, '-o', compiled]);
+const loads = {
+  clamscan: measure('clamscan load (empty file)', 'clamscan', ['--no-summary', '-d', db, empty]),
+  vigilText: measure('vigil load text db (empty file)', vigil, ['scan', '--no-summary', '-d', db, empty]),
+  vigil: measure('vigil load compiled (empty file)', vigil, ['scan', '--no-summary', '-d', compiled, empty]),
+};
+const scanArgs = ['--allmatch', '-r', '--no-summary', '-i'];
+const scans = {
+  clamscan: args.includes('--skip-clamscan-scan')
+    ? undefined
+    : measure('clamscan scan corpus', 'clamscan', [...scanArgs, '-d', db, corpus]),
+  vigil: measure('vigil scan corpus', vigil, ['scan', ...scanArgs, '-d', compiled, corpus]),
+};
+const lines = (s) => new Set((s ?? '').split('\n').filter((l) => l.endsWith(' FOUND')));
+const ratio = (a, b) => (a && b ? a / b : undefined);
+const results = {
+  date: new Date().toISOString(),
+  scale,
+  compileSeconds: compile.seconds,
+  load: {
+    clamscanSeconds: loads.clamscan.seconds,
+    vigilSeconds: loads.vigil.seconds,
+    vigilTextSeconds: loads.vigilText.seconds,
+    ratio: ratio(loads.vigil.seconds, loads.clamscan.seconds),
+    textRatio: ratio(loads.vigilText.seconds, loads.clamscan.seconds),
+  },
+  memory: {
+    clamscanMiB: scans.clamscan?.rssMiB ?? loads.clamscan.rssMiB,
+    vigilMiB: scans.vigil.rssMiB,
+    ratio: ratio(scans.vigil.rssMiB, scans.clamscan?.rssMiB ?? loads.clamscan.rssMiB),
+  },
+  scan: {
+    clamscanSeconds: scans.clamscan?.seconds,
+    vigilSeconds: scans.vigil.seconds,
+    ratio: ratio(scans.vigil.seconds, scans.clamscan?.seconds),
+  },
+};
+if (scans.clamscan) {
+  const a = lines(scans.clamscan.stdout);
+  const b = lines(scans.vigil.stdout);
+  results.detections = {
+    clamscan: a.size,
+    vigil: b.size,
+    missing: [...a].filter((l) => !b.has(l)),
+    extra: [...b].filter((l) => !a.has(l)),
+  };
+}
+writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const f = (x) => (x === undefined ? 'n/a' : `${x.toFixed(2)}x`);
+console.log(`\nratios vigil/clamscan: load ${f(results.load.ratio)} (text db: ${f(results.load.textRatio)}), peak RSS ${f(results.memory.ratio)}, scan wall time ${f(results.scan.ratio)}`);
+if (results.detections) {
+  const d = results.detections;
+  console.log(`detections: clamscan ${d.clamscan}, vigil ${d.vigil}, missing ${d.missing.length}, extra ${d.extra.length}`);
+}

@@ -1,0 +1,106 @@
+// Differential test: vigil and the real clamscan scan the same reduced corpus with the same generated
+// database (../shared/bench: gen-clamav-db.mjs at a small scale) and must report the same set of
+// (file, signature) lines. Containers are the subject of a later stage, so both run without
+// unpacking archives, mail and documents; everything else (hashes, body and logical signatures,
+// HTML and text normalisation, PE and ELF offsets) is compared as is.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { benchKit, CLAMSCAN_NO_CONTAINERS, foundLines, requireClamscan, run, vigilBin } from './peer.js';
+
+/** Extra vigil detections that are understood, each with its reason. Empty: none are expected. */
+const EXPLAINED_EXTRA: ReadonlyMap<string, string> = new Map();
+
+let dir = '';
+let corpus = '';
+let db = '';
+
+/** A small corpus in the shape of the kit's: some shared objects, many small docs, ClamAV's test files. */
+function buildCorpus(into: string): void {
+  const take = (from: string, to: string, limitBytes: number, limitFiles: number) => {
+    const files: string[] = [];
+    const walk = (d: string, depth: number) => {
+      let entries: string[];
+      try {
+        entries = readdirSync(d).sort();
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = join(d, e);
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st?.isDirectory() && depth > 0) walk(p, depth - 1);
+        else if (st?.isFile() && !/clamav|yara/.test(p)) files.push(p);
+      }
+    };
+    walk(from, 2);
+    let bytes = 0;
+    for (const f of files.slice(0, limitFiles)) {
+      const size = statSync(f).size;
+      if (size > 4 << 20) continue;
+      if ((bytes += size) > limitBytes) break;
+      const dest = join(to, f.slice(from.length));
+      mkdirSync(dirname(dest), { recursive: true });
+      copyFileSync(f, dest);
+    }
+  };
+  take('/usr/lib/x86_64-linux-gnu', join(into, 'lib'), 24 << 20, 400);
+  take('/usr/share/doc', join(into, 'doc'), 8 << 20, 1500);
+  take('/usr/share/clamav-testfiles', join(into, 'testfiles'), 8 << 20, 100);
+}
+
+before(() => {
+  requireClamscan();
+  dir = mkdtempSync(join(tmpdir(), 'vigil-diff-'));
+  corpus = join(dir, 'corpus');
+  db = join(dir, 'db');
+  buildCorpus(corpus);
+  const gen = run('node', [join(benchKit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', '0.02', '--seed', '7']);
+  assert.equal(gen.status, 0, `gen-clamav-db failed: ${gen.stderr}`);
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('vigil and clamscan report the same (file, signature) set on the reduced corpus', () => {
+  const clam = run('clamscan', ['--allmatch', '-r', '--no-summary', '-i', ...CLAMSCAN_NO_CONTAINERS, '-d', db, corpus]);
+  assert.ok(clam.status === 0 || clam.status === 1, `clamscan failed: ${clam.stderr}`);
+  const vig = run(vigilBin, ['scan', '--allmatch', '-r', '--no-summary', '-i', '-d', db, corpus]);
+  assert.ok(vig.status === 0 || vig.status === 1, `vigil failed (${vig.status}): ${vig.stderr}`);
+  const want = foundLines(clam.stdout);
+  const got = foundLines(vig.stdout);
+  assert.ok(want.size > 20, `the corpus should hold detections (clamscan found ${want.size})`);
+  const missing = [...want].filter((l) => !got.has(l));
+  const extra = [...got].filter((l) => !want.has(l) && !EXPLAINED_EXTRA.has(l.slice(l.lastIndexOf(': ') + 2)));
+  assert.deepEqual(missing, [], `vigil misses ${missing.length} of clamscan's ${want.size} detections`);
+  assert.deepEqual(extra, [], `vigil reports ${extra.length} detections clamscan does not`);
+});
+
+/** Body and logical signatures cut from ClamAV's test program, for the 44 wrappings of it. */
+const TESTFILE_SIGNATURES = {
+  'testfiles.ndb': [
+    'ClamTest.Body.Any:0:*:4b45524e454c33322e444c4c0000457869745072',
+    'ClamTest.Body.PE:1:*:434c414d657373616765426f78',
+    'ClamTest.Body.EP:1:EP+0:bb711040',
+    'ClamTest.Body.Wild:0:*:5b434c??4d41{1-3}5d0010',
+    'ClamTest.Body.Sect:1:S0+0:bb711040',
+  ],
+  'testfiles.ldb': ['ClamTest.Logical;Engine:51-255,Target:1;0&1;434c414d;4b45524e454c'],
+};
+
+test("ClamAV's test files: the same detections with body and logical signatures (unpacking off on both sides)", () => {
+  const sigs = join(dir, 'testfile-sigs');
+  mkdirSync(sigs);
+  for (const [name, lines] of Object.entries(TESTFILE_SIGNATURES)) writeFileSync(join(sigs, name), `${lines.join('\n')}\n`);
+  const target = '/usr/share/clamav-testfiles';
+  const clam = run('clamscan', ['--allmatch', '-r', '--no-summary', ...CLAMSCAN_NO_CONTAINERS, '--scan-pe=no', '-d', sigs, target]);
+  const vig = run(vigilBin, ['scan', '--allmatch', '-r', '--no-summary', '-d', sigs, target]);
+  assert.ok(clam.status === 1, `clamscan: ${clam.stderr}`);
+  assert.equal(vig.status, 1, `vigil: ${vig.stderr}`);
+  const want = foundLines(clam.stdout);
+  assert.ok(want.size >= 20, `clamscan found ${want.size}`);
+  assert.deepEqual([...foundLines(vig.stdout)].sort(), [...want].sort());
+});

@@ -1,0 +1,136 @@
+// The SignatureSink that compiling uses: hash signatures go straight into compact index builders,
+// body and logical signatures are kept (they are few) for the matcher compiler, ignore rules and
+// the functionality-level window are applied, and counts are kept for `db info`.
+import type {
+  AuxiliaryKind,
+  BodySignature,
+  FileTypeMagic,
+  FlevelRange,
+  HashSignature,
+  IgnoreRule,
+  LogicalSignature,
+  SignatureSink,
+  SourceRef,
+} from '../signatures/types.js';
+import { HashIndexBuilder } from './hashindex.js';
+import { StringTableBuilder } from './strings.js';
+
+/** ClamAV 1.4's engine functionality level: signatures that need more are skipped, as ClamAV does. */
+export const ENGINE_FLEVEL = 216;
+
+/** The hash indexes a database has, by `scope.algo` (allow lists under `allow.algo`). */
+export const HASH_INDEXES = [
+  'file.md5',
+  'file.sha1',
+  'file.sha256',
+  'section.md5',
+  'section.sha1',
+  'section.sha256',
+  'import.md5',
+  'import.sha1',
+  'import.sha256',
+  'allow.md5',
+  'allow.sha1',
+  'allow.sha256',
+] as const;
+export type HashIndexKey = (typeof HASH_INDEXES)[number];
+
+export interface KeptBody {
+  readonly sig: BodySignature;
+  readonly nameId: number;
+}
+export interface KeptLogical {
+  readonly sig: LogicalSignature;
+  readonly nameId: number;
+}
+
+function inWindow(f: FlevelRange | undefined): boolean {
+  if (f === undefined) return true;
+  return f.min <= ENGINE_FLEVEL && (f.max === undefined || ENGINE_FLEVEL <= f.max);
+}
+
+/** ClamAV prints `.UNOFFICIAL` after names that do not come from a verified official container. */
+export function displayName(name: string, source: SourceRef): string {
+  return source.official === true ? name : `${name}.UNOFFICIAL`;
+}
+
+export class DatabaseBuilder implements SignatureSink {
+  readonly names = new StringTableBuilder();
+  readonly hashes = new Map<HashIndexKey, HashIndexBuilder>();
+  readonly bodies: KeptBody[] = [];
+  readonly logicals: KeptLogical[] = [];
+  readonly fileTypes: FileTypeMagic[] = [];
+  /** Names dropped by .ign/.ign2 rules (compileDatabase reads those files first, as ClamAV does). */
+  readonly ignored = new Set<string>();
+  readonly counts: Record<string, number> = {};
+  /** Signatures per source file. */
+  readonly perSource = new Map<string, number>();
+  skippedByFlevel = 0;
+  skippedByIgnore = 0;
+
+  private bump(kind: string, source: SourceRef): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    this.perSource.set(source.file, (this.perSource.get(source.file) ?? 0) + 1);
+  }
+
+  private index(key: HashIndexKey): HashIndexBuilder {
+    let b = this.hashes.get(key);
+    if (b === undefined) {
+      b = new HashIndexBuilder(key.slice(key.indexOf('.') + 1) as 'md5' | 'sha1' | 'sha256');
+      this.hashes.set(key, b);
+    }
+    return b;
+  }
+
+  /** False (and counted) for a signature outside the functionality-level window or ignored. */
+  private admit(name: string, flevel: FlevelRange | undefined): boolean {
+    if (!inWindow(flevel)) {
+      this.skippedByFlevel++;
+      return false;
+    }
+    if (this.ignored.has(name)) {
+      this.skippedByIgnore++;
+      return false;
+    }
+    return true;
+  }
+
+  hash(sig: HashSignature, pua: boolean): void {
+    if (!this.admit(sig.name, sig.flevel)) return;
+    const kind = { file: 'hdb', section: 'mdb', import: 'imp' }[sig.scope];
+    this.bump(pua ? `${kind}-pua` : kind, sig.source);
+    this.index(`${sig.scope}.${sig.algo}`).add(sig.digest, sig.size, this.names.add(displayName(sig.name, sig.source)));
+  }
+
+  allow(sig: HashSignature): void {
+    this.bump('fp', sig.source);
+    this.index(`allow.${sig.algo}`).add(sig.digest, sig.size, this.names.add(sig.name));
+  }
+
+  body(sig: BodySignature, pua: boolean): void {
+    if (!this.admit(sig.name, sig.flevel)) return;
+    this.bump(pua ? 'ndb-pua' : 'ndb', sig.source);
+    this.bodies.push({ sig, nameId: this.names.add(displayName(sig.name, sig.source)) });
+  }
+
+  logical(sig: LogicalSignature, pua: boolean): void {
+    const e = sig.tdb.engine;
+    if (!this.admit(sig.name, e === undefined ? undefined : { min: e.min, max: e.max })) return;
+    this.bump(pua ? 'ldb-pua' : 'ldb', sig.source);
+    this.logicals.push({ sig, nameId: this.names.add(displayName(sig.name, sig.source)) });
+  }
+
+  ignore(rule: IgnoreRule): void {
+    this.bump('ign', rule.source);
+    this.ignored.add(rule.name);
+  }
+
+  fileType(magic: FileTypeMagic): void {
+    this.counts.ftm = (this.counts.ftm ?? 0) + 1;
+    this.fileTypes.push(magic);
+  }
+
+  auxiliary(kind: AuxiliaryKind, _fields: readonly string[], source: SourceRef): void {
+    this.bump(kind, source);
+  }
+}

@@ -1,0 +1,142 @@
+// compileDatabase: parse every input through the format parsers into a DatabaseBuilder, compile the
+// body and logical patterns into one matcher per view, and lay everything out as typed-array
+// sections. The result is opened from its own serialized bytes, so a compiled database and one read
+// back from disk are the same thing.
+import type { EngineEnv } from '../env.js';
+import { VigilError } from '../errors.js';
+import { compileMatcher, type MatcherPattern } from '../matcher/index.js';
+import type { Diagnostic } from '../signatures/diagnostics.js';
+import { formatDiagnostic } from '../signatures/diagnostics.js';
+import { parseDatabaseFile } from '../signatures/load.js';
+import { type LogicalExpr, NO_MODIFIERS, type Target } from '../signatures/types.js';
+import type { CompileResult, DatabaseInput, LoadOptions } from './api.js';
+import { DatabaseBuilder, type KeptLogical } from './builder.js';
+import { jsonSection, type Sections, writeSections } from './format.js';
+import { encodePattern } from './json.js';
+import { openCompiled } from './open.js';
+import { GROUPS, type Group, type LogicalMeta, type SubsigMeta } from './layout.js';
+
+/** Which view a target's patterns are matched against (HTML and text signatures see normalised data). */
+export function groupOfTarget(target: Target | undefined): Group {
+  if (target === 3) return 'html';
+  if (target === 7) return 'text';
+  return 'raw';
+}
+
+/** ClamAV reads ignore lists and file-type magic before the signatures they affect. */
+function loadOrder(name: string): number {
+  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  if (ext === 'ign' || ext === 'ign2') return 0;
+  if (ext === 'ftm' || ext === 'cfg') return 1;
+  return 2;
+}
+
+class GroupPatterns {
+  readonly patterns: MatcherPattern[] = [];
+  /** Per pattern id: 0 for a body signature, 1 for a logical subsignature. */
+  readonly ownerKind: number[] = [];
+  /** Per pattern id: the body index, or the logical index. */
+  readonly ownerRef: number[] = [];
+  /** Per pattern id: the subsignature index (0 for bodies). */
+  readonly ownerSub: number[] = [];
+
+  add(p: Omit<MatcherPattern, 'id'>, kind: number, ref: number, sub: number): number {
+    const id = this.patterns.length;
+    this.patterns.push({ ...p, id });
+    this.ownerKind.push(kind);
+    this.ownerRef.push(ref);
+    this.ownerSub.push(sub);
+    return id;
+  }
+}
+
+function logicalMeta(kept: KeptLogical, index: number, groups: Record<Group, GroupPatterns>): LogicalMeta {
+  const { sig, nameId } = kept;
+  const group = groupOfTarget(sig.tdb.target);
+  const subsigs = sig.subsigs.map((s, j): SubsigMeta => {
+    if (s.kind === 'pattern') {
+      return { k: 'p', id: groups[group].add({ pattern: s.pattern, offset: s.offset, modifiers: s.modifiers }, 1, index, j) };
+    }
+    if (s.kind === 'pcre') return { k: 'pcre', trigger: s.trigger, offset: s.offset, regex: s.regex, flags: s.flags };
+    return { k: 'bc', compare: s.compare };
+  });
+  return { nameId, group, tdb: sig.tdb, expr: sig.expr, subsigs, always: trueWithNoMatches(sig.expr) };
+}
+
+/** True when the expression holds with every count zero: such signatures are evaluated for every file. */
+function trueWithNoMatches(e: LogicalExpr): boolean {
+  switch (e.op) {
+    case 'sub':
+      return false;
+    case 'and':
+      return e.args.every(trueWithNoMatches);
+    case 'or':
+      return e.args.some(trueWithNoMatches);
+    case 'count': {
+      const c = e.cmp === '=' ? e.count === 0 : e.cmp === '<' ? e.count > 0 : false;
+      return c && (e.distinct === undefined || (e.cmp === '<' ? e.distinct > 0 : e.distinct === 0));
+    }
+  }
+}
+
+function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Sections {
+  const groups = { raw: new GroupPatterns(), html: new GroupPatterns(), text: new GroupPatterns() };
+  const bodyName = new Uint32Array(b.bodies.length);
+  const bodyTarget = new Uint8Array(b.bodies.length);
+  b.bodies.forEach(({ sig, nameId }, i) => {
+    bodyName[i] = nameId;
+    bodyTarget[i] = sig.target;
+    groups[groupOfTarget(sig.target)].add({ pattern: sig.pattern, offset: sig.offset, modifiers: NO_MODIFIERS }, 0, i, 0);
+  });
+  const logicals = b.logicals.map((kept, i) => logicalMeta(kept, i, groups));
+  let sections: Sections = { ...b.names.toSections('names'), 'body.name': bodyName, 'body.target': bodyTarget };
+  for (const [key, builder] of b.hashes) sections = { ...sections, ...builder.toSections(`hash.${key}`) };
+  const matcherMeta: Record<string, unknown> = {};
+  for (const g of GROUPS) {
+    const gp = groups[g];
+    if (gp.patterns.length === 0) continue;
+    const tables = compileMatcher(gp.patterns);
+    for (const [name, arr] of Object.entries(tables.arrays)) sections[`m.${g}.${name}`] = arr;
+    matcherMeta[g] = tables.meta;
+    sections[`m.${g}.ownerKind`] = Uint8Array.from(gp.ownerKind);
+    sections[`m.${g}.ownerRef`] = Uint32Array.from(gp.ownerRef);
+    sections[`m.${g}.ownerSub`] = Uint8Array.from(gp.ownerSub);
+  }
+  const total = Object.entries(b.counts).reduce((a, [k, n]) => (k === 'ftm' ? a : a + n), 0);
+  sections.meta = jsonSection({
+    info: {
+      counts: { ...b.counts, skippedByFlevel: b.skippedByFlevel, skippedByIgnore: b.skippedByIgnore },
+      total,
+      sources: inputs.map((i) => ({ name: i.name, signatures: sumSource(b, i.name) })),
+    },
+    hashes: [...b.hashes.keys()],
+    matchers: matcherMeta,
+    logicals,
+    fileTypes: b.fileTypes.map((f) => ({ ...f, pattern: encodePattern(f.pattern) })),
+  });
+  return sections;
+}
+
+function sumSource(b: DatabaseBuilder, name: string): number {
+  let n = 0;
+  for (const [file, count] of b.perSource) if (file === name || file.startsWith(`${name}/`)) n += count;
+  return n;
+}
+
+/** Parses and compiles signature files. Throws E_SIGNATURE listing every bad line when any is bad. */
+export function compileDatabase(inputs: readonly DatabaseInput[], env: EngineEnv, options: LoadOptions): CompileResult {
+  const ordered = [...inputs].sort((a, b) => loadOrder(a.name) - loadOrder(b.name));
+  const builder = new DatabaseBuilder();
+  const diagnostics: Diagnostic[] = [];
+  for (const input of ordered) parseDatabaseFile(input, builder, { env, detectPua: options.detectPua, diagnostics });
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 20).map(formatDiagnostic).join('\n');
+    const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
+    throw new VigilError('E_SIGNATURE', `Malformed database: ${errors.length} bad line(s)\n${shown}${more}`, {
+      details: { diagnostics },
+    });
+  }
+  const bytes = writeSections(buildSections(builder, ordered), env);
+  return { database: openCompiled(bytes, env), diagnostics };
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isVigilError } from '../errors.js';
+import { testEnv } from '../test-support/env.js';
+import { readSections, writeSections } from './format.js';
+
+const sample = () =>
+  writeSections({ a: Uint8Array.from([1, 2, 3]), b: Uint32Array.from([7, 8]), c: Float64Array.from([0.5]) }, testEnv);
+
+test('sections round-trip with their types and values', () => {
+  const s = readSections(sample(), testEnv);
+  assert.deepEqual([...(s.a as Uint8Array)], [1, 2, 3]);
+  assert.ok(s.b instanceof Uint32Array);
+  assert.deepEqual([...(s.b as Uint32Array)], [7, 8]);
+  assert.deepEqual([...(s.c as Float64Array)], [0.5]);
+});
+
+test('every single-byte corruption and every truncation is refused with E_DATABASE_FORMAT', () => {
+  const good = sample();
+  for (let i = 0; i < good.length; i++) {
+    const bad = good.slice();
+    bad[i] = (bad[i] as number) ^ 0x40;
+    assert.throws(() => readSections(bad, testEnv), (e) => isVigilError(e, 'E_DATABASE_FORMAT'), `byte ${i}`);
+  }
+  for (let n = 0; n < good.length; n += 5) {
+    const cut = new Uint8Array(new ArrayBuffer(n));
+    cut.set(good.subarray(0, n));
+    assert.throws(() => readSections(cut, testEnv), (e) => isVigilError(e, 'E_DATABASE_FORMAT'), `length ${n}`);
+  }
+});
+
+test('a file of another format version is refused by name', () => {
+  const bad = sample();
+  bad[8] = 99;
+  assert.throws(() => readSections(bad, testEnv), /format version 99/);
+});

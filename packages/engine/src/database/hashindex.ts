@@ -1,0 +1,180 @@
+// Hash signatures in compact sorted arrays: digests (n x digest length bytes), required sizes and
+// name ids, looked up by binary search. A separate sorted list of the sizes that occur lets the
+// scanner skip hashing a file or section of a size no signature asks for.
+import { VigilError } from '../errors.js';
+import { type Sections, section } from './format.js';
+
+/** Marks a signature that accepts any size (`*` in the size field). */
+export const ANY_SIZE = 0xffffffff;
+
+const DIGEST_LENGTH = { md5: 16, sha1: 20, sha256: 32 } as const;
+export type DigestAlgo = keyof typeof DIGEST_LENGTH;
+
+function hexToBytes(hex: string, out: Uint8Array, at: number): boolean {
+  for (let i = 0; i < hex.length; i += 2) {
+    const v = Number.parseInt(hex.slice(i, i + 2), 16);
+    if (Number.isNaN(v)) return false;
+    out[at + i / 2] = v;
+  }
+  return true;
+}
+
+/** Accumulates one index's entries while a database is parsed. */
+export class HashIndexBuilder {
+  private digests: Uint8Array;
+  private sizes: number[] = [];
+  private names: number[] = [];
+  readonly digestLength: number;
+
+  constructor(readonly algo: DigestAlgo) {
+    this.digestLength = DIGEST_LENGTH[algo];
+    this.digests = new Uint8Array(this.digestLength * 1024);
+  }
+
+  get count(): number {
+    return this.sizes.length;
+  }
+
+  /** Adds a signature; `hex` must be a digest of this index's algorithm (the parser checked it). */
+  add(hex: string, size: number | null, nameId: number): void {
+    const n = this.sizes.length;
+    const L = this.digestLength;
+    if ((n + 1) * L > this.digests.length) {
+      const grown = new Uint8Array(this.digests.length * 2);
+      grown.set(this.digests);
+      this.digests = grown;
+    }
+    if (hex.length !== L * 2 || !hexToBytes(hex, this.digests, n * L)) {
+      throw new VigilError('E_INTERNAL', `digest ${hex} is not ${this.algo}`);
+    }
+    this.sizes.push(size ?? ANY_SIZE);
+    this.names.push(nameId);
+  }
+
+  /** Sorts by digest and returns the index's sections under `prefix`. */
+  toSections(prefix: string): Sections {
+    const order = sortByDigest(this.digests, this.digestLength, this.sizes.length);
+    const L = this.digestLength;
+    const digests = new Uint8Array(order.length * L);
+    const sizes = new Uint32Array(order.length);
+    const names = new Uint32Array(order.length);
+    order.forEach((from, to) => {
+      digests.set(this.digests.subarray(from * L, from * L + L), to * L);
+      sizes[to] = this.sizes[from] as number;
+      names[to] = this.names[from] as number;
+    });
+    const distinct = [...new Set(this.sizes)].sort((a, b) => a - b);
+    return {
+      [`${prefix}.digests`]: digests,
+      [`${prefix}.sizes`]: sizes,
+      [`${prefix}.names`]: names,
+      [`${prefix}.sizeset`]: Uint32Array.from(distinct),
+    };
+  }
+}
+
+/**
+ * Orders entries by digest. Sorting a million entries with a comparator is slow in V8, so each entry
+ * becomes one double (digest prefix above, entry number below, 53 bits in all), sorted numerically;
+ * entries whose prefixes tie are then ordered by their full digests.
+ */
+function sortByDigest(digests: Uint8Array, L: number, n: number): Uint32Array {
+  const idxBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const prefixBits = Math.min(48, 53 - idxBits);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * L;
+    const top =
+      ((digests[o] as number) * 2 ** 24 +
+        (digests[o + 1] as number) * 2 ** 16 +
+        (digests[o + 2] as number) * 2 ** 8 +
+        (digests[o + 3] as number)) *
+        2 ** 16 +
+      (digests[o + 4] as number) * 2 ** 8 +
+      (digests[o + 5] as number);
+    const prefix = Math.floor(top / 2 ** (48 - prefixBits));
+    keys[i] = prefix * 2 ** idxBits + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  const mask = 2 ** idxBits;
+  for (let i = 0; i < n; i++) order[i] = (keys[i] as number) % mask;
+  // Prefixes tie rarely; sort each run of ties by the whole digest.
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && Math.floor((keys[i] as number) / mask) === Math.floor((keys[start] as number) / mask)) continue;
+    if (i - start > 1) {
+      const run = Array.from(order.subarray(start, i)).sort((a, b) => compare(digests, a * L, digests, b * L, L));
+      order.set(run, start);
+    }
+    start = i;
+  }
+  return order;
+}
+
+function compare(a: Uint8Array, ao: number, b: Uint8Array, bo: number, L: number): number {
+  for (let i = 0; i < L; i++) {
+    const d = (a[ao + i] as number) - (b[bo + i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** A read-only hash index over the sections a HashIndexBuilder wrote. */
+export class HashIndex {
+  private readonly digests: Uint8Array;
+  private readonly sizes: Uint32Array;
+  private readonly names: Uint32Array;
+  private readonly sizeSet: Uint32Array;
+  readonly count: number;
+
+  constructor(
+    sections: Sections,
+    prefix: string,
+    readonly digestLength: number,
+  ) {
+    this.digests = section(sections, `${prefix}.digests`, Uint8Array);
+    this.sizes = section(sections, `${prefix}.sizes`, Uint32Array);
+    this.names = section(sections, `${prefix}.names`, Uint32Array);
+    this.sizeSet = section(sections, `${prefix}.sizeset`, Uint32Array);
+    this.count = this.sizes.length;
+    if (this.digests.length !== this.count * digestLength || this.names.length !== this.count) {
+      throw new VigilError('E_DATABASE_FORMAT', `Cannot open compiled database: index ${prefix} has inconsistent sizes`);
+    }
+  }
+
+  /** True when some signature could match data of this size, so hashing it is worth it. */
+  wants(size: number): boolean {
+    if (this.count === 0) return false;
+    const s = this.sizeSet;
+    if (s[s.length - 1] === ANY_SIZE) return true;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = s[mid] as number;
+      if (v === size) return true;
+      if (v < size) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** Name ids of every signature with this digest and a matching size. */
+  lookup(digest: Uint8Array, size: number): number[] {
+    const L = this.digestLength;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(this.digests, mid * L, digest, 0, L) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: number[] = [];
+    for (let i = lo; i < this.count && compare(this.digests, i * L, digest, 0, L) === 0; i++) {
+      const want = this.sizes[i] as number;
+      if (want === ANY_SIZE || want === size) found.push(this.names[i] as number);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,30 @@
+// What the scanner learns before matching (type, PE/ELF facts) and the normalised views it matches
+// as HTML (target 3) and text (target 7). The parsers themselves live in filetypes/, exe/, normalise/.
+import type { ByteSource } from '../bytesource.js';
+import type { Group } from '../database/layout.js';
+import { recogniseType } from '../filetypes/recognise.js';
+import type { FileFacts } from '../filetypes/types.js';
+import type { FileTypeMagic } from '../signatures/types.js';
+import { parseExecutable } from '../exe/index.js';
+import { normaliseHtml } from '../normalise/html.js';
+import { normaliseText } from '../normalise/text.js';
+import type { ScanRun } from './scanner.js';
+
+/** Type and executable facts of one input. */
+export function describeFile(source: ByteSource, fileTypes: readonly FileTypeMagic[]): FileFacts {
+  const type = recogniseType(source, fileTypes);
+  const exe = parseExecutable(source, type);
+  return exe === undefined ? { type, size: source.size } : { type, size: source.size, exe };
+}
+
+/** The normalised views of `data` that HTML and text signatures are matched against. */
+export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFacts): Generator<[Group, Uint8Array]> {
+  if (facts.type === 'CL_TYPE_HTML' && run.db.groups.html !== undefined) {
+    const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
+    if (html.limitHit) run.limitsHit.push({ limit: 'MaxHTMLNormalize', value: run.options.maxHtmlNormalize, path: [] });
+    for (const view of html.views) yield ['html', view];
+  }
+  if (facts.type.startsWith('CL_TYPE_TEXT') && run.db.groups.text !== undefined) {
+    yield ['text', normaliseText(data)];
+  }
+}

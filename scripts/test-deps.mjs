@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Makes sure the peers the differential tests compare against are installed: Debian's clamav
+// (clamscan, sigtool) and clamav-testfiles. As root it installs them with apt-get; otherwise it
+// says what to install and fails, so a missing peer is never a silently skipped test.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const needed = [
+  ['clamav', '/usr/bin/clamscan'],
+  ['clamav-testfiles', '/usr/share/clamav-testfiles/clam.exe'],
+  ['zip', '/usr/bin/zip'],
+];
+const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
+if (missing.length === 0) process.exit(0);
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+if (process.getuid?.() === 0) {
+  console.error(`test-deps: installing ${missing.join(' ')} (the peers of the differential tests)`);
+  const ok = run('apt-get', ['update', '-qq']).status === 0 && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]).status === 0;
+  if (ok) process.exit(0);
+}
+console.error(`test-deps: the tests need Debian packages: ${missing.join(' ')}\n  run: sudo apt-get install ${missing.join(' ')}`);
+process.exit(1);
