@@ -13,8 +13,8 @@ import type { CompileResult, DatabaseInput, LoadOptions } from './api.js';
 import { DatabaseBuilder, type KeptLogical } from './builder.js';
 import { jsonSection, type Sections, writeSections } from './format.js';
 import { encodePattern } from './json.js';
-import { openCompiled } from './open.js';
 import { GROUPS, type Group, type LogicalMeta, type SubsigMeta } from './layout.js';
+import { openCompiled } from './open.js';
 
 /** Which view a target's patterns are matched against (HTML and text signatures see normalised data). */
 export function groupOfTarget(target: Target | undefined): Group {
@@ -55,7 +55,10 @@ function logicalMeta(kept: KeptLogical, index: number, groups: Record<Group, Gro
   const group = groupOfTarget(sig.tdb.target);
   const subsigs = sig.subsigs.map((s, j): SubsigMeta => {
     if (s.kind === 'pattern') {
-      return { k: 'p', id: groups[group].add({ pattern: s.pattern, offset: s.offset, modifiers: s.modifiers }, 1, index, j) };
+      return {
+        k: 'p',
+        id: groups[group].add({ pattern: s.pattern, offset: s.offset, modifiers: s.modifiers }, 1, index, j),
+      };
     }
     if (s.kind === 'pcre') return { k: 'pcre', trigger: s.trigger, offset: s.offset, regex: s.regex, flags: s.flags };
     return { k: 'bc', compare: s.compare };
@@ -86,7 +89,12 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
   b.bodies.forEach(({ sig, nameId }, i) => {
     bodyName[i] = nameId;
     bodyTarget[i] = sig.target;
-    groups[groupOfTarget(sig.target)].add({ pattern: sig.pattern, offset: sig.offset, modifiers: NO_MODIFIERS }, 0, i, 0);
+    groups[groupOfTarget(sig.target)].add(
+      { pattern: sig.pattern, offset: sig.offset, modifiers: NO_MODIFIERS, firstOnly: true },
+      0,
+      i,
+      0,
+    );
   });
   const logicals = b.logicals.map((kept, i) => logicalMeta(kept, i, groups));
   let sections: Sections = { ...b.names.toSections('names'), 'body.name': bodyName, 'body.target': bodyTarget };

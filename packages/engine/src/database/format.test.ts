@@ -20,12 +20,20 @@ test('every single-byte corruption and every truncation is refused with E_DATABA
   for (let i = 0; i < good.length; i++) {
     const bad = good.slice();
     bad[i] = (bad[i] as number) ^ 0x40;
-    assert.throws(() => readSections(bad, testEnv), (e) => isVigilError(e, 'E_DATABASE_FORMAT'), `byte ${i}`);
+    assert.throws(
+      () => readSections(bad, testEnv),
+      (e) => isVigilError(e, 'E_DATABASE_FORMAT'),
+      `byte ${i}`,
+    );
   }
   for (let n = 0; n < good.length; n += 5) {
     const cut = new Uint8Array(new ArrayBuffer(n));
     cut.set(good.subarray(0, n));
-    assert.throws(() => readSections(cut, testEnv), (e) => isVigilError(e, 'E_DATABASE_FORMAT'), `length ${n}`);
+    assert.throws(
+      () => readSections(cut, testEnv),
+      (e) => isVigilError(e, 'E_DATABASE_FORMAT'),
+      `length ${n}`,
+    );
   }
 });
 

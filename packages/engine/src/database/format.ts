@@ -99,7 +99,9 @@ export function readHeader(bytes: Uint8Array): { version: number; bodyLength: nu
 export function readSections(bytes: Uint8Array, env: EngineEnv): Sections {
   const { version, bodyLength } = readHeader(bytes);
   if (version !== FORMAT_VERSION) {
-    throw formatError(`format version ${version}, this Vigil reads version ${FORMAT_VERSION}; recompile it`, { version });
+    throw formatError(`format version ${version}, this Vigil reads version ${FORMAT_VERSION}; recompile it`, {
+      version,
+    });
   }
   if (bodyLength !== bytes.length - HEADER_SIZE) {
     throw formatError(`truncated or padded: header says ${bodyLength + HEADER_SIZE} bytes, file has ${bytes.length}`);

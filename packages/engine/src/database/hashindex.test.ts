@@ -40,17 +40,20 @@ test('wants() is true only for sizes some signature names', () => {
 
 test('entries with equal digests are all found (property)', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 3 })), { maxLength: 200 }), (entries) => {
-      const b = new HashIndexBuilder('md5');
-      entries.forEach(([k, size], i) => {
-        b.add(md5(`k${k}`), size, i);
-      });
-      const idx = roundTrip(b);
-      entries.forEach(([k, size]) => {
-        const want = entries.flatMap(([k2, s2], j) => (k2 === k && s2 === size ? [j] : []));
-        const got = idx.lookup(Uint8Array.from(Buffer.from(md5(`k${k}`), 'hex')), size).sort((a, b) => a - b);
-        assert.deepEqual(got, want);
-      });
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 3 })), { maxLength: 200 }),
+      (entries) => {
+        const b = new HashIndexBuilder('md5');
+        entries.forEach(([k, size], i) => {
+          b.add(md5(`k${k}`), size, i);
+        });
+        const idx = roundTrip(b);
+        entries.forEach(([k, size]) => {
+          const want = entries.flatMap(([k2, s2], j) => (k2 === k && s2 === size ? [j] : []));
+          const got = idx.lookup(Uint8Array.from(Buffer.from(md5(`k${k}`), 'hex')), size).sort((a, b) => a - b);
+          assert.deepEqual(got, want);
+        });
+      },
+    ),
   );
 });

@@ -139,7 +139,10 @@ export class HashIndex {
     this.sizeSet = section(sections, `${prefix}.sizeset`, Uint32Array);
     this.count = this.sizes.length;
     if (this.digests.length !== this.count * digestLength || this.names.length !== this.count) {
-      throw new VigilError('E_DATABASE_FORMAT', `Cannot open compiled database: index ${prefix} has inconsistent sizes`);
+      throw new VigilError(
+        'E_DATABASE_FORMAT',
+        `Cannot open compiled database: index ${prefix} has inconsistent sizes`,
+      );
     }
   }
 

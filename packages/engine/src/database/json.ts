@@ -10,7 +10,8 @@ export type PatternJson = readonly (
 )[];
 
 const toHex = (a: Uint8Array) => Array.from(a, (x) => x.toString(16).padStart(2, '0')).join('');
-const fromHex = (s: string) => Uint8Array.from({ length: s.length / 2 }, (_, i) => Number.parseInt(s.slice(2 * i, 2 * i + 2), 16));
+const fromHex = (s: string) =>
+  Uint8Array.from({ length: s.length / 2 }, (_, i) => Number.parseInt(s.slice(2 * i, 2 * i + 2), 16));
 const runToJson = (r: ByteRun): RunJson => ({ b: toHex(r.bytes), m: toHex(r.mask) });
 const runFromJson = (r: RunJson): ByteRun => ({ bytes: fromHex(r.b), mask: fromHex(r.m) });
 
@@ -23,7 +24,7 @@ export function encodePattern(p: Pattern): PatternJson {
         return { t: 'alt', options: n.options.map(runToJson), negate: n.negate };
       case 'gap':
         return { t: 'gap', min: n.min, max: Number.isFinite(n.max) ? n.max : null };
-      case 'anchor':
+      default:
         return n;
     }
   });
@@ -38,7 +39,7 @@ export function decodePattern(p: PatternJson): Pattern {
         return { t: 'alt', options: n.options.map(runFromJson), negate: n.negate };
       case 'gap':
         return { t: 'gap', min: n.min, max: n.max ?? Number.POSITIVE_INFINITY };
-      case 'anchor':
+      default:
         return n;
     }
   });

@@ -62,7 +62,8 @@ export class CompiledDatabase implements Database {
       if (m === undefined) continue;
       const prefix = `m.${g}.`;
       const arrays: Sections = {};
-      for (const [name, arr] of Object.entries(sections)) if (name.startsWith(prefix)) arrays[name.slice(prefix.length)] = arr;
+      for (const [name, arr] of Object.entries(sections))
+        if (name.startsWith(prefix)) arrays[name.slice(prefix.length)] = arr;
       this.groups[g] = {
         matcher: new Matcher({ arrays, meta: m } as ConstructorParameters<typeof Matcher>[0]),
         ownerKind: section(sections, `${prefix}ownerKind`, Uint8Array),

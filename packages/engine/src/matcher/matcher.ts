@@ -1,0 +1,253 @@
+// The scan side of the matcher: one pass over the data looking up each position's next bytes in
+// the atom tables (a bloom filter first, then the bucket), verifying the variants found there, and
+// in-place checks for patterns pinned to an offset. Opened over typed arrays without copying them.
+import type { SectionArray } from '../database/format.js';
+import { section } from '../database/format.js';
+import { VigilError } from '../errors.js';
+import type { FileFacts } from '../filetypes/types.js';
+import { BLOOM_MUL, BUCKET_MUL } from './atoms.js';
+import { type MatcherMeta, PAT_FIRST_ONLY, tableName } from './compile.js';
+import { startWindow } from './offsets.js';
+import { FOLD } from './program.js';
+import { Verifier, type Window } from './verify.js';
+
+/** What one pass found: per pattern id, the distinct start offsets of its matches. */
+export interface MatchSet {
+  ids(): Iterable<number>;
+  count(id: number): number;
+  /** Start offsets, ascending. */
+  offsets(id: number): readonly number[];
+}
+
+class Matches implements MatchSet {
+  readonly starts = new Map<number, number[]>();
+  record(id: number, start: number): boolean {
+    const list = this.starts.get(id);
+    if (list === undefined) {
+      this.starts.set(id, [start]);
+      return true;
+    }
+    if (list.includes(start)) return false;
+    list.push(start);
+    return true;
+  }
+  has(id: number): boolean {
+    return this.starts.has(id);
+  }
+  ids(): Iterable<number> {
+    return [...this.starts.keys()].sort((a, b) => a - b);
+  }
+  count(id: number): number {
+    return this.starts.get(id)?.length ?? 0;
+  }
+  offsets(id: number): readonly number[] {
+    return [...(this.starts.get(id) ?? [])].sort((a, b) => a - b);
+  }
+}
+
+interface Table {
+  readonly k: number;
+  readonly fold: boolean;
+  readonly keyMask: number;
+  readonly bucketShift: number;
+  readonly bloomShift: number;
+  readonly start: Uint32Array;
+  readonly key: Uint32Array;
+  readonly variant: Uint32Array;
+  readonly node: Uint32Array;
+  readonly pos: Uint16Array;
+  readonly bloom: Uint32Array;
+}
+
+/** Options of one pass: `stop(id)` true ends the pass after id's first match. */
+export interface ScanPassOptions {
+  readonly stop?: (id: number) => boolean;
+}
+
+/** Thrown inside a pass to end it early (caught in `scan`). */
+const STOP = Symbol('stop');
+
+export class Matcher {
+  private readonly a: {
+    pKind: Uint8Array;
+    pN: Int32Array;
+    pShift: Int32Array;
+    pIndex: Int32Array;
+    pFlags: Uint8Array;
+    vFirst: Uint32Array;
+    vCount: Uint32Array;
+    vId: Uint32Array;
+    vFlags: Uint8Array;
+    direct: Uint32Array;
+    everywhere: Uint32Array;
+  };
+  private readonly tables: readonly Table[];
+  private readonly verifier: Verifier;
+  readonly meta: MatcherMeta;
+
+  constructor(tables: { readonly arrays: Record<string, SectionArray>; readonly meta: unknown }) {
+    const s = tables.arrays;
+    this.meta = tables.meta as MatcherMeta;
+    if (typeof this.meta !== 'object' || this.meta === null || !Array.isArray(this.meta.tables)) {
+      throw new VigilError('E_DATABASE_FORMAT', 'Cannot open compiled database: matcher meta is malformed');
+    }
+    this.a = {
+      pKind: section(s, 'pKind', Uint8Array),
+      pN: section(s, 'pN', Int32Array),
+      pShift: section(s, 'pShift', Int32Array),
+      pIndex: section(s, 'pIndex', Int32Array),
+      pFlags: section(s, 'pFlags', Uint8Array),
+      vFirst: section(s, 'vFirst', Uint32Array),
+      vCount: section(s, 'vCount', Uint32Array),
+      vId: section(s, 'vId', Uint32Array),
+      vFlags: section(s, 'vFlags', Uint8Array),
+      direct: section(s, 'direct', Uint32Array),
+      everywhere: section(s, 'everywhere', Uint32Array),
+    };
+    this.tables = this.meta.tables.map((t) => {
+      const name = tableName(t.k, t.fold);
+      return {
+        k: t.k,
+        fold: t.fold,
+        keyMask: t.k === 4 ? 0xffffffff : (1 << (8 * t.k)) - 1,
+        bucketShift: 32 - t.bucketBits,
+        bloomShift: 32 - t.bloomBits,
+        start: section(s, `${name}.start`, Uint32Array),
+        key: section(s, `${name}.key`, Uint32Array),
+        variant: section(s, `${name}.variant`, Uint32Array),
+        node: section(s, `${name}.node`, Uint32Array),
+        pos: section(s, `${name}.pos`, Uint16Array),
+        bloom: section(s, `${name}.bloom`, Uint32Array),
+      };
+    });
+    this.verifier = new Verifier(
+      section(s, 'ops', Int32Array),
+      section(s, 'opts', Int32Array),
+      section(s, 'lit', Uint8Array),
+    );
+  }
+
+  /** Matches every pattern against `data` in one pass. */
+  scan(data: Uint8Array, facts: FileFacts, opts: ScanPassOptions = {}): MatchSet {
+    const found = new Matches();
+    const pass = new Pass(this.a, this.verifier, data, facts, found, opts.stop);
+    this.verifier.reset(data);
+    try {
+      for (const v of this.a.direct) pass.direct(v);
+      for (const v of this.a.everywhere) pass.everywhere(v);
+      if (this.tables.length > 0) this.sweep(data, pass);
+    } catch (e) {
+      if (e !== STOP) throw e;
+    } finally {
+      this.verifier.reset(new Uint8Array(0));
+    }
+    return found;
+  }
+
+  private sweep(d: Uint8Array, pass: Pass): void {
+    const n = d.length;
+    const tables = this.tables;
+    const anyFold = tables.some((t) => t.fold);
+    let v = 0;
+    let vf = 0;
+    for (let i = 0; i < 3 && i < n; i++) {
+      v |= (d[i] as number) << (8 * i);
+      vf |= (FOLD[d[i] as number] as number) << (8 * i);
+    }
+    for (let i = 0; i < n; i++) {
+      const b3 = i + 3 < n ? (d[i + 3] as number) : 0;
+      v = (v | (b3 << 24)) >>> 0;
+      if (anyFold) vf = (vf | ((FOLD[b3] as number) << 24)) >>> 0;
+      const left = n - i;
+      for (let t = 0; t < tables.length; t++) {
+        const tb = tables[t] as Table;
+        if (tb.k > left) continue;
+        const key = ((tb.fold ? vf : v) & tb.keyMask) >>> 0;
+        const h = Math.imul(key, BLOOM_MUL) >>> tb.bloomShift;
+        if (((tb.bloom[h >>> 5] as number) & (1 << (h & 31))) === 0) continue;
+        const b = Math.imul(key, BUCKET_MUL) >>> tb.bucketShift;
+        const end = tb.start[b + 1] as number;
+        for (let e = tb.start[b] as number; e < end; e++) {
+          if (tb.key[e] === key) pass.atom(tb.variant[e] as number, tb.node[e] as number, i - (tb.pos[e] as number));
+        }
+      }
+      v >>>= 8;
+      vf >>>= 8;
+    }
+  }
+}
+
+/** The state of one pass over one buffer. */
+class Pass {
+  private readonly windows = new Map<number, Window | null>();
+  private readonly whole: Window;
+
+  constructor(
+    private readonly a: Matcher['a'],
+    private readonly verifier: Verifier,
+    private readonly data: Uint8Array,
+    private readonly facts: FileFacts,
+    private readonly found: Matches,
+    private readonly stop: ((id: number) => boolean) | undefined,
+  ) {
+    this.whole = { lo: 0, hi: data.length, endMax: data.length };
+  }
+
+  private window(id: number): Window | null {
+    if (this.a.pKind[id] === 0) return this.whole;
+    let w = this.windows.get(id);
+    if (w === undefined) {
+      const o = { n: this.a.pN[id] as number, shift: this.a.pShift[id] as number, index: this.a.pIndex[id] as number };
+      w = startWindow(this.a.pKind[id] as number, o, this.facts, this.data.length) ?? null;
+      this.windows.set(id, w);
+    }
+    return w;
+  }
+
+  private skip(id: number): boolean {
+    return ((this.a.pFlags[id] as number) & PAT_FIRST_ONLY) !== 0 && this.found.has(id);
+  }
+
+  private hit(id: number, start: number): void {
+    if (this.found.record(id, start) && this.stop?.(id) === true) throw STOP;
+  }
+
+  /** An atom of variant `v` was seen; its run (node `node`, relative to the variant) starts at `runStart`. */
+  atom(v: number, node: number, runStart: number): void {
+    const id = this.a.vId[v] as number;
+    if (this.skip(id)) return;
+    const w = this.window(id);
+    if (w === null || runStart < w.lo) return;
+    const first = this.a.vFirst[v] as number;
+    const last = first + (this.a.vCount[v] as number);
+    if (this.verifier.verifyAtom(first, last, this.a.vFlags[v] as number, first + node, runStart, w)) {
+      this.hit(id, this.verifier.start);
+    }
+  }
+
+  /** A pattern pinned to a few start positions: try each. */
+  direct(v: number): void {
+    const id = this.a.vId[v] as number;
+    const w = this.window(id);
+    if (w === null) return;
+    this.tryRange(v, id, w);
+  }
+
+  /** A pattern with no fixed byte to look for: try every position (rare; ClamAV refuses most). */
+  everywhere(v: number): void {
+    const id = this.a.vId[v] as number;
+    const w = this.window(id);
+    if (w === null) return;
+    this.tryRange(v, id, w);
+  }
+
+  private tryRange(v: number, id: number, w: Window): void {
+    const first = this.a.vFirst[v] as number;
+    const last = first + (this.a.vCount[v] as number);
+    const flags = this.a.vFlags[v] as number;
+    for (let s = w.lo; s <= w.hi; s++) {
+      if (this.skip(id)) return;
+      if (this.verifier.verifyAt(first, last, flags, s, w.endMax)) this.hit(id, s);
+    }
+  }
+}
