@@ -4,7 +4,7 @@
 import type { SectionArray } from '../database/format.js';
 import type { OffsetSpec, Pattern, PatternModifiers } from '../signatures/types.js';
 import { type Atom, type AtomTable, buildTable, chooseAtom } from './atoms.js';
-import { encodeOffset, ProgramWriter, VAR_FULLWORD, VAR_WIDE, variantsOf } from './program.js';
+import { encodeOffset, OP_RUN, ProgramWriter, RUN_NOCASE, VAR_FULLWORD, VAR_WIDE, variantsOf } from './program.js';
 
 /** One pattern to compile: `id` is dense from 0 and is what MatchSet reports. */
 export interface MatcherPattern {
@@ -65,7 +65,7 @@ export function compileMatcher(patterns: readonly MatcherPattern[]): MatcherTabl
     pShift[p.id] = Math.min(off.shift, 0x7fffffff);
     pIndex[p.id] = off.index;
     pFlags[p.id] = p.firstOnly === true ? PAT_FIRST_ONLY : 0;
-    const pinned = p.offset.kind !== 'any' && p.offset.kind !== 'section-entire' && off.shift <= DIRECT_MAX_SHIFT;
+    const isPinned = p.offset.kind !== 'any' && p.offset.kind !== 'section-entire' && off.shift <= DIRECT_MAX_SHIFT;
     const flags = p.modifiers.fullword ? VAR_FULLWORD : 0;
     for (const [vi, nodes] of variantsOf(p.pattern, p.modifiers).entries()) {
       const v = vId.length;
@@ -74,7 +74,7 @@ export function compileMatcher(patterns: readonly MatcherPattern[]): MatcherTabl
       vId.push(p.id);
       const wide = p.modifiers.wide && !(p.modifiers.ascii && vi === 0);
       vFlags.push(flags | (wide ? VAR_WIDE : 0));
-      if (pinned) {
+      if (isPinned) {
         direct.push(v);
         continue;
       }
@@ -92,7 +92,9 @@ export function compileMatcher(patterns: readonly MatcherPattern[]): MatcherTabl
       t.entries.push({ v, atom });
     }
   }
+  const pinned = groupPinned(direct, vFirst, vId, { pKind, pN, pShift, pIndex }, prog);
   const arrays: Record<string, SectionArray> = {
+    ...pinned,
     ops: prog.ops.done(),
     opts: prog.opts.done(),
     lit: prog.lit.done(),
@@ -105,7 +107,6 @@ export function compileMatcher(patterns: readonly MatcherPattern[]): MatcherTabl
     vCount: Uint32Array.from(vCount),
     vId: Uint32Array.from(vId),
     vFlags: Uint8Array.from(vFlags),
-    direct: Uint32Array.from(direct),
     everywhere: Uint32Array.from(everywhere),
   };
   const tables: AtomTable[] = [];
@@ -122,4 +123,60 @@ export function compileMatcher(patterns: readonly MatcherPattern[]): MatcherTabl
     tables: tables.map(({ k, fold, bucketBits, bloomBits }) => ({ k, fold, bucketBits, bloomBits })),
   };
   return { arrays, meta };
+}
+
+/** The first byte a variant must start with, or 256 when its first node is not a literal byte. */
+function firstByte(prog: ProgramWriter, first: number): number {
+  const ops = prog.ops.peek();
+  if (ops[first * 4] !== OP_RUN || ((ops[first * 4 + 3] as number) & RUN_NOCASE) !== 0) return 256;
+  const off = ops[first * 4 + 1] as number;
+  const len = ops[first * 4 + 2] as number;
+  return prog.lit.peek()[off + len] === 0xff ? (prog.lit.peek()[off] as number) : 256;
+}
+
+/**
+ * Pinned variants grouped by their offset (kind, n, shift, section), each group sorted by first
+ * byte, so a scan computes each group's window once and checks only the variants whose first
+ * byte is the one at each start position.
+ */
+function groupPinned(
+  direct: readonly number[],
+  vFirst: readonly number[],
+  vId: readonly number[],
+  p: { pKind: Uint8Array; pN: Int32Array; pShift: Int32Array; pIndex: Int32Array },
+  prog: ProgramWriter,
+): Record<string, SectionArray> {
+  const keyOf = (v: number) => {
+    const id = vId[v] as number;
+    return `${p.pKind[id]}:${p.pN[id]}:${p.pShift[id]}:${p.pIndex[id]}`;
+  };
+  const groups = new Map<string, { v: number; b: number }[]>();
+  for (const v of direct) {
+    const k = keyOf(v);
+    let g = groups.get(k);
+    if (g === undefined) {
+      g = [];
+      groups.set(k, g);
+    }
+    g.push({ v, b: firstByte(prog, vFirst[v] as number) });
+  }
+  const gStart = new Uint32Array(groups.size + 1);
+  const gPattern = new Uint32Array(groups.size);
+  const dVariant = new Uint32Array(direct.length);
+  const dByte = new Uint16Array(direct.length);
+  let at = 0;
+  let gi = 0;
+  for (const members of groups.values()) {
+    members.sort((a, b) => a.b - b.b);
+    gPattern[gi] = vId[(members[0] as { v: number }).v] as number;
+    gStart[gi] = at;
+    for (const m of members) {
+      dVariant[at] = m.v;
+      dByte[at] = m.b;
+      at++;
+    }
+    gi++;
+  }
+  gStart[gi] = at;
+  return { gStart, gPattern, dVariant, dByte };
 }

@@ -78,7 +78,10 @@ export class Matcher {
     vCount: Uint32Array;
     vId: Uint32Array;
     vFlags: Uint8Array;
-    direct: Uint32Array;
+    gStart: Uint32Array;
+    gPattern: Uint32Array;
+    dVariant: Uint32Array;
+    dByte: Uint16Array;
     everywhere: Uint32Array;
   };
   private readonly tables: readonly Table[];
@@ -101,7 +104,10 @@ export class Matcher {
       vCount: section(s, 'vCount', Uint32Array),
       vId: section(s, 'vId', Uint32Array),
       vFlags: section(s, 'vFlags', Uint8Array),
-      direct: section(s, 'direct', Uint32Array),
+      gStart: section(s, 'gStart', Uint32Array),
+      gPattern: section(s, 'gPattern', Uint32Array),
+      dVariant: section(s, 'dVariant', Uint32Array),
+      dByte: section(s, 'dByte', Uint16Array),
       everywhere: section(s, 'everywhere', Uint32Array),
     };
     this.tables = this.meta.tables.map((t) => {
@@ -133,7 +139,7 @@ export class Matcher {
     const pass = new Pass(this.a, this.verifier, data, facts, found, opts.stop);
     this.verifier.reset(data);
     try {
-      for (const v of this.a.direct) pass.direct(v);
+      for (let g = 0; g + 1 < this.a.gStart.length; g++) pass.pinned(g);
       for (const v of this.a.everywhere) pass.everywhere(v);
       if (this.tables.length > 0) this.sweep(data, pass);
     } catch (e) {
@@ -225,12 +231,35 @@ class Pass {
     }
   }
 
-  /** A pattern pinned to a few start positions: try each. */
-  direct(v: number): void {
-    const id = this.a.vId[v] as number;
-    const w = this.window(id);
+  /** A group of patterns pinned to the same few start positions: try those whose first byte is there. */
+  pinned(g: number): void {
+    const a = this.a;
+    const from = a.gStart[g] as number;
+    const to = a.gStart[g + 1] as number;
+    const w = this.window(a.gPattern[g] as number);
     if (w === null) return;
-    this.tryRange(v, id, w);
+    const d = this.data;
+    for (let s = w.lo; s <= w.hi && s < d.length; s++) {
+      const b = d[s] as number;
+      // Members are sorted by first byte (256, any byte, last): find the run of b.
+      let lo = from;
+      let hi = to;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((a.dByte[mid] as number) < b) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < to && a.dByte[i] === b; i++) this.tryAt(a.dVariant[i] as number, s, w);
+      for (let i = to - 1; i >= from && a.dByte[i] === 256; i--) this.tryAt(a.dVariant[i] as number, s, w);
+    }
+  }
+
+  private tryAt(v: number, s: number, w: Window): void {
+    const id = this.a.vId[v] as number;
+    if (this.skip(id)) return;
+    const first = this.a.vFirst[v] as number;
+    const last = first + (this.a.vCount[v] as number);
+    if (this.verifier.verifyAt(first, last, this.a.vFlags[v] as number, s, w.endMax)) this.hit(id, s);
   }
 
   /** A pattern with no fixed byte to look for: try every position (rare; ClamAV refuses most). */

@@ -72,6 +72,10 @@ export class IntWriter {
     }
     for (const x of xs) this.a[this.length++] = x;
   }
+  /** The contents so far (a view; valid until the next push). */
+  peek(): Int32Array {
+    return this.a.subarray(0, this.length);
+  }
   done(): Int32Array {
     return this.a.slice(0, this.length);
   }
@@ -90,6 +94,9 @@ export class ByteWriter {
     this.a.set(bytes, at);
     this.length += bytes.length;
     return at;
+  }
+  peek(): Uint8Array {
+    return this.a.subarray(0, this.length);
   }
   done(): Uint8Array {
     return this.a.slice(0, this.length);
