@@ -39,12 +39,15 @@ function measure(label, cmd, argv) {
   const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`${label}: no timing in output:\n${r.stderr.slice(-2000)}`);
   const res = { label, seconds: Number(m[1]), rssMiB: Number(m[2]) / 1024, status: r.status, stdout: r.stdout };
-  console.log(`${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(8)} s ${res.rssMiB.toFixed(0).padStart(6)} MiB  (exit ${r.status})`);
+  console.log(
+    `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(8)} s ${res.rssMiB.toFixed(0).padStart(6)} MiB  (exit ${r.status})`,
+  );
   return res;
 }
 
 if (!existsSync(corpus)) sh('bash', [join(kit, 'corpus.sh'), base], { stdio: 'inherit' });
-if (!existsSync(db)) sh('node', [join(kit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', scale], { stdio: 'inherit' });
+if (!existsSync(db))
+  sh('node', [join(kit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', scale], { stdio: 'inherit' });
 const empty = join(out, 'empty.txt');
 writeFileSync(empty, '');
 const compiled = join(out, `db-${scale}.vdb`);
@@ -99,8 +102,12 @@ if (scans.clamscan) {
 }
 writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const f = (x) => (x === undefined ? 'n/a' : `${x.toFixed(2)}x`);
-console.log(`\nratios vigil/clamscan: load ${f(results.load.ratio)} (text db: ${f(results.load.textRatio)}), peak RSS ${f(results.memory.ratio)}, scan wall time ${f(results.scan.ratio)}`);
+console.log(
+  `\nratios vigil/clamscan: load ${f(results.load.ratio)} (text db: ${f(results.load.textRatio)}), peak RSS ${f(results.memory.ratio)}, scan wall time ${f(results.scan.ratio)}`,
+);
 if (results.detections) {
   const d = results.detections;
-  console.log(`detections: clamscan ${d.clamscan}, vigil ${d.vigil}, missing ${d.missing.length}, extra ${d.extra.length}`);
+  console.log(
+    `detections: clamscan ${d.clamscan}, vigil ${d.vigil}, missing ${d.missing.length}, extra ${d.extra.length}`,
+  );
 }

@@ -12,11 +12,16 @@ const needed = [
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);
-const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+const run = (cmd, args) =>
+  spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 if (process.getuid?.() === 0) {
   console.error(`test-deps: installing ${missing.join(' ')} (the peers of the differential tests)`);
-  const ok = run('apt-get', ['update', '-qq']).status === 0 && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]).status === 0;
+  const ok =
+    run('apt-get', ['update', '-qq']).status === 0 &&
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]).status === 0;
   if (ok) process.exit(0);
 }
-console.error(`test-deps: the tests need Debian packages: ${missing.join(' ')}\n  run: sudo apt-get install ${missing.join(' ')}`);
+console.error(
+  `test-deps: the tests need Debian packages: ${missing.join(' ')}\n  run: sudo apt-get install ${missing.join(' ')}`,
+);
 process.exit(1);

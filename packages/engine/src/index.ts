@@ -17,3 +17,4 @@ export { DEFAULT_SCAN_OPTIONS, resolveScanOptions, type ScanOptions } from './sc
 export { createScanner, type Scanner } from './scan/scanner.js';
 export type { Detection, LimitHit, ScanResult } from './scan/types.js';
 export { type Diagnostic, type DiagnosticCode, formatDiagnostic } from './signatures/diagnostics.js';
+export { databaseExtension, isDatabaseFileName } from './signatures/load.js';

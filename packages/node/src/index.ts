@@ -1,1 +1,5 @@
-export {};
+// @vigil/node: the engine's Node.js adapters (host services, database loading, files, workers).
+export { DEFAULT_DATABASE_DIR, type LoadedDatabase, loadDatabase, readDatabaseInputs } from './database.js';
+export { nodeEnv } from './env.js';
+export { ScanPool, type WorkerInit } from './pool.js';
+export { type FileOutcome, scanBytes, scanFile } from './scanfile.js';

@@ -40,7 +40,8 @@ function buildCorpus(into: string): void {
     for (const f of files.slice(0, limitFiles)) {
       const size = statSync(f).size;
       if (size > 4 << 20) continue;
-      if ((bytes += size) > limitBytes) break;
+      bytes += size;
+      if (bytes > limitBytes) break;
       const dest = join(to, f.slice(from.length));
       mkdirSync(dirname(dest), { recursive: true });
       copyFileSync(f, dest);
@@ -57,7 +58,17 @@ before(() => {
   corpus = join(dir, 'corpus');
   db = join(dir, 'db');
   buildCorpus(corpus);
-  const gen = run('node', [join(benchKit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', '0.02', '--seed', '7']);
+  const gen = run('node', [
+    join(benchKit, 'gen-clamav-db.mjs'),
+    '--out',
+    db,
+    '--corpus',
+    corpus,
+    '--scale',
+    '0.02',
+    '--seed',
+    '7',
+  ]);
   assert.equal(gen.status, 0, `gen-clamav-db failed: ${gen.stderr}`);
 });
 
@@ -94,9 +105,19 @@ const TESTFILE_SIGNATURES = {
 test("ClamAV's test files: the same detections with body and logical signatures (unpacking off on both sides)", () => {
   const sigs = join(dir, 'testfile-sigs');
   mkdirSync(sigs);
-  for (const [name, lines] of Object.entries(TESTFILE_SIGNATURES)) writeFileSync(join(sigs, name), `${lines.join('\n')}\n`);
+  for (const [name, lines] of Object.entries(TESTFILE_SIGNATURES))
+    writeFileSync(join(sigs, name), `${lines.join('\n')}\n`);
   const target = '/usr/share/clamav-testfiles';
-  const clam = run('clamscan', ['--allmatch', '-r', '--no-summary', ...CLAMSCAN_NO_CONTAINERS, '--scan-pe=no', '-d', sigs, target]);
+  const clam = run('clamscan', [
+    '--allmatch',
+    '-r',
+    '--no-summary',
+    ...CLAMSCAN_NO_CONTAINERS,
+    '--scan-pe=no',
+    '-d',
+    sigs,
+    target,
+  ]);
   const vig = run(vigilBin, ['scan', '--allmatch', '-r', '--no-summary', '-d', sigs, target]);
   assert.ok(clam.status === 1, `clamscan: ${clam.stderr}`);
   assert.equal(vig.status, 1, `vigil: ${vig.stderr}`);

@@ -42,6 +42,8 @@ export function foundLines(out: string): Set<string> {
 /** Fails loudly, never skips, when the peer is missing: `npm test` installs it as root. */
 export function requireClamscan(): void {
   if (!existsSync('/usr/bin/clamscan')) {
-    throw new Error('clamscan is not installed: run `apt-get install clamav clamav-testfiles` (npm test does it as root)');
+    throw new Error(
+      'clamscan is not installed: run `apt-get install clamav clamav-testfiles` (npm test does it as root)',
+    );
   }
 }

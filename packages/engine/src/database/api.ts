@@ -26,6 +26,8 @@ export interface DatabaseInfo {
     readonly signatures: number;
     readonly version?: number;
     readonly builtAt?: string;
+    /** For a container: its digital signature verified with ClamAV's key. */
+    readonly official?: boolean;
   }[];
 }
 

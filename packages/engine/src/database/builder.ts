@@ -65,6 +65,8 @@ export class DatabaseBuilder implements SignatureSink {
   readonly counts: Record<string, number> = {};
   /** Signatures per source file. */
   readonly perSource = new Map<string, number>();
+  /** The .cvd/.cld/.cud containers read, by file name. */
+  readonly containers = new Map<string, { version: number; builtAt: string; official: boolean }>();
   skippedByFlevel = 0;
   skippedByIgnore = 0;
 
@@ -128,6 +130,10 @@ export class DatabaseBuilder implements SignatureSink {
   fileType(magic: FileTypeMagic): void {
     this.counts.ftm = (this.counts.ftm ?? 0) + 1;
     this.fileTypes.push(magic);
+  }
+
+  container(name: string, version: number, builtAt: string, official: boolean): void {
+    this.containers.set(name, { version, builtAt, official });
   }
 
   auxiliary(kind: AuxiliaryKind, _fields: readonly string[], source: SourceRef): void {

@@ -115,7 +115,11 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     info: {
       counts: { ...b.counts, skippedByFlevel: b.skippedByFlevel, skippedByIgnore: b.skippedByIgnore },
       total,
-      sources: inputs.map((i) => ({ name: i.name, signatures: sumSource(b, i.name) })),
+      sources: inputs.map((i) => {
+        const c = b.containers.get(i.name);
+        const base = { name: i.name, signatures: sumSource(b, i.name) };
+        return c === undefined ? base : { ...base, version: c.version, builtAt: c.builtAt, official: c.official };
+      }),
     },
     hashes: [...b.hashes.keys()],
     matchers: matcherMeta,

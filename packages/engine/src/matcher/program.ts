@@ -21,7 +21,17 @@ export const VAR_FULLWORD = 1;
 export const VAR_WIDE = 2;
 
 /** Offset kinds as stored. */
-export const OFFSET_KINDS = ['any', 'abs', 'eof', 'ep', 'section', 'section-entire', 'last-section'] as const;
+export const OFFSET_KINDS = [
+  'any',
+  'abs',
+  'eof',
+  'ep',
+  'section',
+  'section-entire',
+  'last-section',
+  'version-info',
+  'macro',
+] as const;
 
 /** ASCII lower-casing table used for `::i` patterns and their data. */
 export const FOLD: Uint8Array = (() => {
@@ -150,6 +160,9 @@ export function encodeOffset(o: OffsetSpec): EncodedOffset {
       return { kind, n: o.n, shift: o.shift, index: o.index };
     case 'section-entire':
       return { kind, n: 0, shift: 0, index: o.index };
+    case 'version-info':
+    case 'macro':
+      return { kind, n: 0, shift: 0, index: 0 };
     default:
       return { kind, n: o.n, shift: o.shift, index: 0 };
   }

@@ -1,4 +1,25 @@
-// PLACEHOLDER (being replaced).
+// Text normalisation for target 7 (and generic signatures on text): ASCII letters lower-cased and
+// every run of white space (space, tab, CR, LF, VT, FF) turned into one space, as ClamAV's
+// text normaliser does before matching text files.
+
+const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+
 export function normaliseText(data: Uint8Array): Uint8Array {
-  return data;
+  const out = new Uint8Array(data.length);
+  let n = 0;
+  let space = false;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i] as number;
+    if (isSpace(b)) {
+      space = true;
+      continue;
+    }
+    if (space) {
+      out[n++] = 0x20;
+      space = false;
+    }
+    out[n++] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+  }
+  if (space) out[n++] = 0x20;
+  return out.subarray(0, n);
 }

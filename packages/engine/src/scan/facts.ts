@@ -2,12 +2,12 @@
 // as HTML (target 3) and text (target 7). The parsers themselves live in filetypes/, exe/, normalise/.
 import type { ByteSource } from '../bytesource.js';
 import type { Group } from '../database/layout.js';
+import { parseExecutable } from '../exe/index.js';
 import { recogniseType } from '../filetypes/recognise.js';
 import type { FileFacts } from '../filetypes/types.js';
-import type { FileTypeMagic } from '../signatures/types.js';
-import { parseExecutable } from '../exe/index.js';
 import { normaliseHtml } from '../normalise/html.js';
 import { normaliseText } from '../normalise/text.js';
+import type { FileTypeMagic } from '../signatures/types.js';
 import type { ScanRun } from './scanner.js';
 
 /** Type and executable facts of one input. */

@@ -1,8 +1,8 @@
 // One view's matcher pass and what follows from it: body signature detections (target checked) and
 // the evaluation of the view's logical signatures (target description, expression, PCRE, byte compare).
 import type { Group, LogicalMeta } from '../database/layout.js';
-import type { FileFacts } from '../filetypes/types.js';
 import { targetOfType } from '../filetypes/recognise.js';
+import type { FileFacts } from '../filetypes/types.js';
 import { evaluateByteCompare, evaluateLogical, type MatchSet, runPcre } from '../matcher/index.js';
 import type { Range, TargetDescription } from '../signatures/types.js';
 import type { ScanRun } from './scanner.js';

@@ -8,11 +8,11 @@ import type { HashIndexKey } from '../database/builder.js';
 import { CompiledDatabase } from '../database/open.js';
 import type { EngineEnv, HashAlgo } from '../env.js';
 import { VigilError } from '../errors.js';
+import type { FileFacts } from '../filetypes/types.js';
 import { describeFile, normalisedViews } from './facts.js';
 import { evaluateGroup } from './logical.js';
 import type { ScanOptions } from './options.js';
 import type { Detection, LimitHit, ScanResult } from './types.js';
-import type { FileFacts } from '../filetypes/types.js';
 
 /** Scans byte sources against one database. Cheap to create; holds no per-file state between calls. */
 export interface Scanner {
@@ -20,6 +20,9 @@ export interface Scanner {
 }
 
 const ALGOS: readonly HashAlgo[] = ['md5', 'sha1', 'sha256'];
+
+/** Inputs this small are not scanned, as in ClamAV. */
+export const SMALL_DATA = 5;
 
 /** The state of one input's scan: what was found, and whether to go on. */
 export class ScanRun {
@@ -123,10 +126,14 @@ function scanSource(run: ScanRun, source: ByteSource): ScanResult {
     run.limitsHit.push({ limit: 'MaxFileSize', value: options.maxFileSize, path: [] });
     return { ...base, verdict: 'clean', detections: [], fileType: 'CL_TYPE_ANY' };
   }
+  // ClamAV leaves inputs of 5 bytes or fewer alone ("small data"): no hash, no pattern can apply.
+  if (source.size <= SMALL_DATA) return { ...base, verdict: 'clean', detections: [], fileType: 'CL_TYPE_ANY' };
   const data = source.read(0, source.size);
   const facts = describeFile(bytesSource(data), run.db.fileTypes);
-  checkFileHashes(run, data);
-  if (!run.done) matchViews(run, data, facts);
+  // ClamAV matches patterns first and looks the file's hashes up after the pass: without
+  // --allmatch, a file with both reports the pattern's name.
+  matchViews(run, data, facts);
+  if (!run.done) checkFileHashes(run, data);
   applyAllowList(run, data);
   return {
     ...base,

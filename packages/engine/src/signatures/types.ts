@@ -49,7 +49,10 @@ export type OffsetSpec =
   | { readonly kind: 'ep'; readonly n: number; readonly shift: number } // EP+n, EP-n (n negative)
   | { readonly kind: 'section'; readonly index: number; readonly n: number; readonly shift: number } // Sx+n
   | { readonly kind: 'section-entire'; readonly index: number } // SEx
-  | { readonly kind: 'last-section'; readonly n: number; readonly shift: number }; // SL+n
+  | { readonly kind: 'last-section'; readonly n: number; readonly shift: number } // SL+n
+  /** `VI` (inside the version-info resource) and `$n$` macros: loaded, never matched (not supported). */
+  | { readonly kind: 'version-info' }
+  | { readonly kind: 'macro'; readonly group: number };
 
 /**
  * A fixed-length run of byte tests: byte i matches b when `(b & mask[i]) === bytes[i]`.
@@ -249,4 +252,6 @@ export interface SignatureSink {
   fileType(magic: FileTypeMagic): void;
   /** A line of a format kept as data or counted (see AuxiliaryKind). */
   auxiliary(kind: AuxiliaryKind, fields: readonly string[], source: SourceRef): void;
+  /** A .cvd/.cld/.cud container opened (before its members' signatures arrive). */
+  container?(name: string, version: number, builtAt: string, official: boolean): void;
 }

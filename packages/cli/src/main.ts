@@ -1,0 +1,50 @@
+// The `vigil` command: dispatches to its subcommands; any error that escapes one is printed with
+// its code and exits 2, as clamscan exits 2 on errors.
+import { isVigilError } from '@vigil/engine';
+import { runDb } from './db.js';
+import { runScan } from './scan.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Vigil ${VERSION}: an open, ClamAV-compatible antivirus scanner.
+
+Usage:
+  vigil scan [options] [file/directory/-]...   scan as clamscan does (vigil scan --help)
+  vigil db compile [-d PATH]... -o FILE         compile signatures into one binary database
+  vigil db info PATH...                         counts per signature kind
+  vigil --version
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'scan':
+      return runScan(rest);
+    case 'db':
+      return runDb(rest);
+    case '--version':
+    case '-V':
+      process.stdout.write(`Vigil ${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`vigil: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`ERROR: ${message}\n`);
+    if (!isVigilError(e)) process.stderr.write(`${e instanceof Error ? (e.stack ?? '') : ''}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,102 @@
+// What a scan visits, in clamscan's order and terms: files given on the command line (symbolic
+// links followed), directories (their files; subdirectories with -r), and for each entry either a
+// file to scan or a note (`Empty file`, `Symbolic link`, `Excluded`) or an error. Symbolic links
+// inside directories are not followed, as clamscan's defaults have it, and a directory reached
+// twice (a bind-mount loop) is reported instead of entered.
+import { lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Entry =
+  | { readonly kind: 'file'; readonly path: string; readonly size: number }
+  | { readonly kind: 'note'; readonly path: string; readonly note: 'Empty file' | 'Symbolic link' | 'Excluded' }
+  | { readonly kind: 'error'; readonly path: string; readonly message: string; readonly warning?: string };
+
+export interface WalkOptions {
+  readonly recursive: boolean;
+  readonly exclude: readonly RegExp[];
+  readonly include: readonly RegExp[];
+  readonly excludeDir: readonly RegExp[];
+  readonly includeDir: readonly RegExp[];
+}
+
+export interface WalkCounters {
+  directories: number;
+}
+
+function errorText(e: unknown): string {
+  const code = e instanceof Error && 'code' in e ? String(e.code) : '';
+  if (code === 'ENOENT') return 'No such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'Access denied';
+  if (code === 'ELOOP') return 'Too many levels of symbolic links';
+  return e instanceof Error ? e.message : String(e);
+}
+
+function fileEntry(path: string, st: Stats, o: WalkOptions): Entry {
+  if (o.exclude.some((r) => r.test(path)) || (o.include.length > 0 && !o.include.some((r) => r.test(path)))) {
+    return { kind: 'note', path, note: 'Excluded' };
+  }
+  if (st.size === 0) return { kind: 'note', path, note: 'Empty file' };
+  return { kind: 'file', path, size: st.size };
+}
+
+function* walkDir(dir: string, o: WalkOptions, c: WalkCounters, seen: Set<string>): Generator<Entry> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    yield { kind: 'error', path: dir, message: `Can't open directory: ${errorText(e)}` };
+    return;
+  }
+  c.directories++;
+  for (const name of names) {
+    const path = join(dir, name);
+    let st: Stats;
+    try {
+      st = lstatSync(path);
+    } catch (e) {
+      yield { kind: 'error', path, message: errorText(e) };
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      yield { kind: 'note', path, note: 'Symbolic link' };
+    } else if (st.isDirectory()) {
+      if (!o.recursive) continue;
+      if (
+        o.excludeDir.some((r) => r.test(path)) ||
+        (o.includeDir.length > 0 && !o.includeDir.some((r) => r.test(path)))
+      ) {
+        yield { kind: 'note', path, note: 'Excluded' };
+        continue;
+      }
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) {
+        yield { kind: 'error', path, message: 'Directory loop (this directory was already scanned)' };
+        continue;
+      }
+      seen.add(key);
+      yield* walkDir(path, o, c, seen);
+    } else if (st.isFile()) {
+      yield fileEntry(path, st, o);
+    }
+  }
+}
+
+/** Every entry under the command-line targets, in order. */
+export function* walkTargets(targets: readonly string[], o: WalkOptions, c: WalkCounters): Generator<Entry> {
+  for (const target of targets) {
+    let st: Stats;
+    try {
+      st = statSync(target);
+    } catch (e) {
+      const message = errorText(e);
+      yield { kind: 'error', path: target, message, warning: `${target}: Can't access file` };
+      continue;
+    }
+    if (st.isDirectory()) {
+      const seen = new Set([`${st.dev}:${st.ino}`]);
+      yield* walkDir(target.length > 1 ? target.replace(/\/+$/, '') : target, o, c, seen);
+    } else {
+      yield fileEntry(target, st, o);
+    }
+  }
+}
