@@ -4,14 +4,56 @@
 // unpacking archives, mail and documents; everything else (hashes, body and logical signatures,
 // HTML and text normalisation, PE and ELF offsets) is compared as is.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { benchKit, CLAMSCAN_NO_CONTAINERS, foundLines, requireClamscan, run, vigilBin } from './peer.js';
 
-/** Extra vigil detections that are understood, each with its reason. Empty: none are expected. */
-const EXPLAINED_EXTRA: ReadonlyMap<string, string> = new Map();
+/**
+ * The one kind of extra detection that is understood. ClamAV splits a pattern at `*` and at gap
+ * ranges (`{n-m}`) and remembers at most 8 offsets (AC_DEFAULT_TRACKLEN) at which each part
+ * matched; in a long run of one byte value a part matches at every offset, the 8 remembered ones
+ * are soon too far from where the next part matches, and ClamAV misses a real match. Vigil checks
+ * every candidate. The generator cuts some planted patterns from zero-filled regions of shared
+ * objects, which is exactly this case: a split pattern whose literal bytes are mostly one value.
+ */
+export function isRunDegenerate(hexPattern: string): boolean {
+  if (!/\*|\{\d*-\d*\}/.test(hexPattern)) return false;
+  const bytes = (hexPattern.replace(/\{[^}]*\}|\([^)]*\)|\*/g, ' ').match(/[0-9a-f]{2}/g) ?? []).filter(
+    (b) => b !== '??',
+  );
+  const counts = new Map<string, number>();
+  for (const b of bytes) counts.set(b, (counts.get(b) ?? 0) + 1);
+  return bytes.length > 0 && Math.max(...counts.values()) >= 0.75 * bytes.length;
+}
+
+/** Signature name -> its hex patterns, from the generated .ndb and .ldb files. */
+function patternsByName(dbDir: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of readdirSync(dbDir)) {
+    const text = readFileSync(join(dbDir, f), 'utf8');
+    for (const line of text.split('\n')) {
+      if (f.endsWith('.ndb')) {
+        const [name, , , hex] = line.split(':');
+        if (name && hex) out.set(`${name}.UNOFFICIAL`, [hex]);
+      } else if (f.endsWith('.ldb')) {
+        const [name, , , ...subs] = line.split(';');
+        if (name) out.set(`${name}.UNOFFICIAL`, subs);
+      }
+    }
+  }
+  return out;
+}
 
 let dir = '';
 let corpus = '';
@@ -85,7 +127,12 @@ test('vigil and clamscan report the same (file, signature) set on the reduced co
   const got = foundLines(vig.stdout);
   assert.ok(want.size > 20, `the corpus should hold detections (clamscan found ${want.size})`);
   const missing = [...want].filter((l) => !got.has(l));
-  const extra = [...got].filter((l) => !want.has(l) && !EXPLAINED_EXTRA.has(l.slice(l.lastIndexOf(': ') + 2)));
+  const patterns = patternsByName(db);
+  const explained = (line: string) => {
+    const name = line.slice(line.lastIndexOf(': ') + 2, -' FOUND'.length);
+    return (patterns.get(name) ?? []).some(isRunDegenerate);
+  };
+  const extra = [...got].filter((l) => !want.has(l) && !explained(l));
   assert.deepEqual(missing, [], `vigil misses ${missing.length} of clamscan's ${want.size} detections`);
   assert.deepEqual(extra, [], `vigil reports ${extra.length} detections clamscan does not`);
 });
@@ -101,6 +148,12 @@ const TESTFILE_SIGNATURES = {
   ],
   'testfiles.ldb': ['ClamTest.Logical;Engine:51-255,Target:1;0&1;434c414d;4b45524e454c'],
 };
+
+test('the explanation of extra detections applies only to split patterns of one repeated byte', () => {
+  assert.equal(isRunDegenerate('0000000000{0-6}000000??00000000'), true);
+  assert.equal(isRunDegenerate('00000000000000000000'), false, 'not split: ClamAV matches it whole');
+  assert.equal(isRunDegenerate('4142434445{0-6}464748494a'), false, 'ordinary bytes');
+});
 
 test("ClamAV's test files: the same detections with body and logical signatures (unpacking off on both sides)", () => {
   const sigs = join(dir, 'testfile-sigs');

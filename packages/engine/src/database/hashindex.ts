@@ -51,10 +51,22 @@ export class HashIndexBuilder {
     this.names.push(nameId);
   }
 
-  /** Sorts by digest and returns the index's sections under `prefix`. */
+  /**
+   * Sorts by digest and returns the index's sections under `prefix`. Of entries with the same
+   * digest and size only the last one loaded is kept: ClamAV's hash table holds one name per hash
+   * (checked with clamscan: two .hdb lines for one file report the later name).
+   */
   toSections(prefix: string): Sections {
-    const order = sortByDigest(this.digests, this.digestLength, this.sizes.length);
     const L = this.digestLength;
+    const sorted = sortByDigest(this.digests, L, this.sizes.length);
+    const order = sorted.filter((from, i) => {
+      const next = sorted[i + 1];
+      return (
+        next === undefined ||
+        this.sizes[next] !== this.sizes[from] ||
+        compare(this.digests, from * L, this.digests, next * L, L) !== 0
+      );
+    });
     const digests = new Uint8Array(order.length * L);
     const sizes = new Uint32Array(order.length);
     const names = new Uint32Array(order.length);

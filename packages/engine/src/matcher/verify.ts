@@ -39,16 +39,51 @@ export class Verifier {
   start = -1;
   /** Verifications that ran out of budget (reported as a warning by the caller if wanted). */
   exhausted = 0;
+  /**
+   * Memo for unbounded gaps (`*`, `{n-}`), per gap node, valid for one buffer (`memoGen`; a
+   * variant's window is fixed for a buffer). Whether what follows a gap matches is monotone in where
+   * the search begins, so one answer settles every later question. Forward: the tail failed from
+   * `fwdFail` on (so from any later position too), or matched at `fwdOk` (so from any earlier one).
+   * Backward: the head failed ending at or before `backFail`, or matched ending at `backOk` (starting
+   * at `backStart`). Without it, a common atom and a `*` make verification quadratic in file size.
+   */
+  private readonly memoGen: Uint32Array;
+  private readonly fwdFail: Int32Array;
+  private readonly fwdOk: Int32Array;
+  private readonly backFail: Int32Array;
+  private readonly backOk: Int32Array;
+  private readonly backStart: Int32Array;
+  private gen = 0;
 
   constructor(
     private readonly ops: Int32Array,
     private readonly opts: Int32Array,
     private readonly lit: Uint8Array,
-  ) {}
+  ) {
+    const nodes = ops.length >> 2;
+    this.memoGen = new Uint32Array(nodes);
+    this.fwdFail = new Int32Array(nodes);
+    this.fwdOk = new Int32Array(nodes);
+    this.backFail = new Int32Array(nodes);
+    this.backOk = new Int32Array(nodes);
+    this.backStart = new Int32Array(nodes);
+  }
 
   reset(data: Uint8Array): void {
     this.data = data;
     this.n = data.length;
+    this.gen++;
+  }
+
+  /** Clears gap node `g`'s memo when it belongs to an earlier buffer. */
+  private memo(g: number): void {
+    if (this.memoGen[g] === this.gen) return;
+    this.memoGen[g] = this.gen;
+    this.fwdFail[g] = 0x7fffffff;
+    this.fwdOk[g] = -1;
+    this.backFail[g] = -1;
+    this.backOk[g] = 0x7fffffff;
+    this.backStart[g] = -1;
   }
 
   private runAt(off: number, len: number, flags: number, pos: number): boolean {
@@ -111,13 +146,32 @@ export class Verifier {
       } else if (op === OP_GAP) {
         const min = ops[o + 1] as number;
         const max = ops[o + 2] as number;
-        const top = Math.min(endMax, max < 0 ? endMax : pos + max);
+        if (max < 0) return this.fwdUnbounded(j, last, pos + min, endMax);
+        const top = Math.min(endMax, pos + max);
         for (let p = pos + min; p <= top; p++) if (this.fwd(j + 1, last, p, endMax)) return true;
         return false;
       } else {
         return false;
       }
     }
+  }
+
+  /** Nodes (j, last) match starting somewhere in [from, endMax]; `j` is an unbounded gap. */
+  private fwdUnbounded(j: number, last: number, from: number, endMax: number): boolean {
+    this.memo(j);
+    if (from >= (this.fwdFail[j] as number)) return false;
+    if (from <= (this.fwdOk[j] as number)) return true;
+    // Positions from fwdFail on are known to fail: search only below them.
+    const stop = Math.min(endMax, (this.fwdFail[j] as number) - 1);
+    for (let p = from; p <= stop; p++) {
+      if (this.fwd(j + 1, last, p, endMax)) {
+        this.fwdOk[j] = p;
+        return true;
+      }
+      if (this.budget < 0) return false;
+    }
+    this.fwdFail[j] = from;
+    return false;
   }
 
   private altFwd(j: number, last: number, pos: number, endMax: number): boolean {
@@ -170,13 +224,35 @@ export class Verifier {
       } else if (op === OP_GAP) {
         const min = ops[o + 1] as number;
         const max = ops[o + 2] as number;
-        const bottom = Math.max(lo, max < 0 ? lo : pos - max);
+        if (max < 0) return this.backUnbounded(j, pos - min, lo, hi);
+        const bottom = Math.max(lo, pos - max);
         for (let p = pos - min; p >= bottom; p--) if (this.back(j - 1, p, lo, hi)) return true;
         return false;
       } else {
         return false;
       }
     }
+  }
+
+  /** Nodes [first, j) match ending somewhere in [lo, from]; `j` is an unbounded gap. */
+  private backUnbounded(j: number, from: number, lo: number, hi: number): boolean {
+    this.memo(j);
+    if (from <= (this.backFail[j] as number)) return false;
+    if (from >= (this.backOk[j] as number)) {
+      this.start = this.backStart[j] as number;
+      return true;
+    }
+    const stop = Math.max(lo, (this.backFail[j] as number) + 1);
+    for (let p = from; p >= stop; p--) {
+      if (this.back(j - 1, p, lo, hi)) {
+        this.backOk[j] = p;
+        this.backStart[j] = this.start;
+        return true;
+      }
+      if (this.budget < 0) return false;
+    }
+    this.backFail[j] = from;
+    return false;
   }
 
   private altBack(j: number, pos: number, lo: number, hi: number): boolean {
