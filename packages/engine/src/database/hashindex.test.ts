@@ -38,7 +38,7 @@ test('wants() is true only for sizes some signature names', () => {
   assert.equal(idx.wants(200), false);
 });
 
-test('entries with equal digests are all found (property)', () => {
+test('equal digests: every size is found, and for one digest and size the entry added last (property)', () => {
   fc.assert(
     fc.property(
       fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 3 })), { maxLength: 200 }),
@@ -49,7 +49,8 @@ test('entries with equal digests are all found (property)', () => {
         });
         const idx = roundTrip(b);
         entries.forEach(([k, size]) => {
-          const want = entries.flatMap(([k2, s2], j) => (k2 === k && s2 === size ? [j] : []));
+          const same = entries.flatMap(([k2, s2], j) => (k2 === k && s2 === size ? [j] : []));
+          const want = same.slice(-1);
           const got = idx.lookup(Uint8Array.from(Buffer.from(md5(`k${k}`), 'hex')), size).sort((a, b) => a - b);
           assert.deepEqual(got, want);
         });

@@ -59,14 +59,21 @@ export class HashIndexBuilder {
   toSections(prefix: string): Sections {
     const L = this.digestLength;
     const sorted = sortByDigest(this.digests, L, this.sizes.length);
-    const order = sorted.filter((from, i) => {
-      const next = sorted[i + 1];
-      return (
-        next === undefined ||
-        this.sizes[next] !== this.sizes[from] ||
-        compare(this.digests, from * L, this.digests, next * L, L) !== 0
-      );
-    });
+    const order: number[] = [];
+    for (let a = 0; a < sorted.length; ) {
+      let b = a + 1;
+      while (
+        b < sorted.length &&
+        compare(this.digests, (sorted[a] as number) * L, this.digests, (sorted[b] as number) * L, L) === 0
+      )
+        b++;
+      // A run of equal digests (short): keep, per size, the entry added last.
+      const run = sorted.subarray(a, b);
+      for (const from of run) {
+        if (!run.some((other) => other > from && this.sizes[other] === this.sizes[from])) order.push(from);
+      }
+      a = b;
+    }
     const digests = new Uint8Array(order.length * L);
     const sizes = new Uint32Array(order.length);
     const names = new Uint32Array(order.length);
