@@ -1,7 +1,7 @@
 // Loading signatures from disk as clamscan's -d does: a file or a directory of database files
 // (ClamAV's extensions; other names in a directory are left alone, as ClamAV leaves them), or a
 // compiled Vigil database. The result lives in a SharedArrayBuffer so worker threads share it.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   compileDatabase,
@@ -63,6 +63,38 @@ export function readDatabaseInputs(path: string): DatabaseInput[] {
   return kept.map((n) => ({ name: n, bytes: readBytes(join(path, n)) }));
 }
 
+function readHead(path: string): Uint8Array {
+  const head = new Uint8Array(16);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } catch (e) {
+    throw ioError(path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Reads a file straight into shared memory: one copy of a large compiled database, not two. */
+function readShared(path: string, size: number): Uint8Array {
+  const shared = new Uint8Array(new SharedArrayBuffer(size));
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, shared, off, size - off, off);
+      if (n === 0) throw new Error(`the file shrank while being read (${off} of ${size} bytes)`);
+      off += n;
+    }
+  } catch (e) {
+    throw ioError(path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return shared;
+}
+
 function toShared(bytes: Uint8Array): Uint8Array {
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
@@ -74,12 +106,9 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions): Lo
   if (paths.length === 1) {
     const only = paths[0] as string;
     const st = statSync(only, { throwIfNoEntry: false });
-    if (st?.isFile()) {
-      const bytes = readBytes(only);
-      if (isCompiledDatabase(bytes)) {
-        const shared = toShared(bytes);
-        return { database: openDatabase(shared, nodeEnv), shared, diagnostics: [], precompiled: true };
-      }
+    if (st?.isFile() && isCompiledDatabase(readHead(only))) {
+      const shared = readShared(only, st.size);
+      return { database: openDatabase(shared, nodeEnv), shared, diagnostics: [], precompiled: true };
     }
   }
   const inputs = paths.flatMap(readDatabaseInputs);

@@ -19,6 +19,13 @@ function hexToBytes(hex: string, out: Uint8Array, at: number): boolean {
   return true;
 }
 
+/** Bits of an index's size filter: about 8 per entry, a power of two from 2^10 to 2^22. */
+function sizeFilterBits(entries: number): number {
+  let bits = 1024;
+  while (bits < entries * 8 && bits < 2 ** 22) bits *= 2;
+  return bits;
+}
+
 /** Accumulates one index's entries while a database is parsed. */
 export class HashIndexBuilder {
   private digests: Uint8Array;
@@ -82,12 +89,18 @@ export class HashIndexBuilder {
       sizes[to] = this.sizes[from] as number;
       names[to] = this.names[from] as number;
     });
-    const distinct = [...new Set(this.sizes)].sort((a, b) => a - b);
+    const bits = sizeFilterBits(order.length);
+    const sizeFilter = new Uint8Array(bits >>> 3);
+    if (this.sizes.includes(ANY_SIZE)) sizeFilter.fill(0xff);
+    for (const size of this.sizes) {
+      const b = size & (bits - 1);
+      sizeFilter[b >>> 3] = (sizeFilter[b >>> 3] as number) | (1 << (b & 7));
+    }
     return {
       [`${prefix}.digests`]: digests,
       [`${prefix}.sizes`]: sizes,
       [`${prefix}.names`]: names,
-      [`${prefix}.sizeset`]: Uint32Array.from(distinct),
+      [`${prefix}.sizefilter`]: sizeFilter,
     };
   }
 }
@@ -144,7 +157,7 @@ export class HashIndex {
   private readonly digests: Uint8Array;
   private readonly sizes: Uint32Array;
   private readonly names: Uint32Array;
-  private readonly sizeSet: Uint32Array;
+  private readonly sizeFilter: Uint8Array;
   readonly count: number;
 
   constructor(
@@ -155,7 +168,7 @@ export class HashIndex {
     this.digests = section(sections, `${prefix}.digests`, Uint8Array);
     this.sizes = section(sections, `${prefix}.sizes`, Uint32Array);
     this.names = section(sections, `${prefix}.names`, Uint32Array);
-    this.sizeSet = section(sections, `${prefix}.sizeset`, Uint32Array);
+    this.sizeFilter = section(sections, `${prefix}.sizefilter`, Uint8Array);
     this.count = this.sizes.length;
     if (this.digests.length !== this.count * digestLength || this.names.length !== this.count) {
       throw new VigilError(
@@ -165,21 +178,14 @@ export class HashIndex {
     }
   }
 
-  /** True when some signature could match data of this size, so hashing it is worth it. */
+  /**
+   * False when no signature can match data of this size, so hashing it is not worth it. A bit per
+   * size modulo the filter's length: a false "true" costs one hash, never a wrong answer.
+   */
   wants(size: number): boolean {
     if (this.count === 0) return false;
-    const s = this.sizeSet;
-    if (s[s.length - 1] === ANY_SIZE) return true;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = s[mid] as number;
-      if (v === size) return true;
-      if (v < size) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return false;
+    const b = size & (this.sizeFilter.length * 8 - 1);
+    return (((this.sizeFilter[b >>> 3] as number) >> (b & 7)) & 1) === 1;
   }
 
   /** Name ids of every signature with this digest and a matching size. */
