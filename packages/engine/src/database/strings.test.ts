@@ -14,7 +14,9 @@ test('every name reads back as added: shared prefixes, block edges, the .UNOFFIC
         const added = entries.map(([p, s, unofficial]) => `${p}${s}${unofficial ? '.UNOFFICIAL' : ''}`);
         const ids = added.map((s) => b.add(s));
         const t = new StringTable(b.toSections('n') as Sections, 'n');
-        ids.forEach((id, i) => assert.equal(t.get(id), added[i]));
+        ids.forEach((id, i) => {
+          assert.equal(t.get(id), added[i]);
+        });
       },
     ),
   );
