@@ -15,6 +15,9 @@ import type {
 import { HashIndexBuilder } from './hashindex.js';
 import { StringTableBuilder } from './strings.js';
 
+/** Kinds counted for `db info` but not signatures (ClamAV's "Known viruses" leaves them out). */
+export const NOT_SIGNATURES: ReadonlySet<string> = new Set(['ftm', 'info', 'cfg', 'ign', 'fp']);
+
 /** ClamAV 1.4's engine functionality level: signatures that need more are skipped, as ClamAV does. */
 export const ENGINE_FLEVEL = 216;
 
@@ -72,7 +75,7 @@ export class DatabaseBuilder implements SignatureSink {
 
   private bump(kind: string, source: SourceRef): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    this.perSource.set(source.file, (this.perSource.get(source.file) ?? 0) + 1);
+    if (!NOT_SIGNATURES.has(kind)) this.perSource.set(source.file, (this.perSource.get(source.file) ?? 0) + 1);
   }
 
   private index(key: HashIndexKey): HashIndexBuilder {

@@ -10,7 +10,7 @@ import { formatDiagnostic } from '../signatures/diagnostics.js';
 import { parseDatabaseFile } from '../signatures/load.js';
 import { type LogicalExpr, NO_MODIFIERS, type Target } from '../signatures/types.js';
 import type { CompileResult, DatabaseInput, LoadOptions } from './api.js';
-import { DatabaseBuilder, type KeptLogical } from './builder.js';
+import { DatabaseBuilder, type KeptLogical, NOT_SIGNATURES } from './builder.js';
 import { jsonSection, type Sections, writeSections } from './format.js';
 import { encodePattern } from './json.js';
 import { GROUPS, type Group, type LogicalMeta, type SubsigMeta } from './layout.js';
@@ -110,7 +110,7 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     sections[`m.${g}.ownerRef`] = Uint32Array.from(gp.ownerRef);
     sections[`m.${g}.ownerSub`] = Uint8Array.from(gp.ownerSub);
   }
-  const total = Object.entries(b.counts).reduce((a, [k, n]) => (k === 'ftm' ? a : a + n), 0);
+  const total = Object.entries(b.counts).reduce((a, [k, n]) => (NOT_SIGNATURES.has(k) ? a : a + n), 0);
   sections.meta = jsonSection({
     info: {
       counts: { ...b.counts, skippedByFlevel: b.skippedByFlevel, skippedByIgnore: b.skippedByIgnore },
