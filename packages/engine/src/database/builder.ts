@@ -38,6 +38,15 @@ export const HASH_INDEXES = [
 ] as const;
 export type HashIndexKey = (typeof HASH_INDEXES)[number];
 
+/** Counting kinds and index keys per hash scope, made once (the hash path runs a million times). */
+const HASH_KIND = { file: 'hdb', section: 'mdb', import: 'imp' } as const;
+const PUA_HASH_KIND = { file: 'hdb-pua', section: 'mdb-pua', import: 'imp-pua' } as const;
+const INDEX_KEY = {
+  file: { md5: 'file.md5', sha1: 'file.sha1', sha256: 'file.sha256' },
+  section: { md5: 'section.md5', sha1: 'section.sha1', sha256: 'section.sha256' },
+  import: { md5: 'import.md5', sha1: 'import.sha1', sha256: 'import.sha256' },
+} as const satisfies Record<string, Record<string, HashIndexKey>>;
+
 export interface KeptBody {
   readonly sig: BodySignature;
   readonly nameId: number;
@@ -102,9 +111,32 @@ export class DatabaseBuilder implements SignatureSink {
 
   hash(sig: HashSignature, pua: boolean): void {
     if (!this.admit(sig.name, sig.flevel)) return;
-    const kind = { file: 'hdb', section: 'mdb', import: 'imp' }[sig.scope];
-    this.bump(pua ? `${kind}-pua` : kind, sig.source);
-    this.index(`${sig.scope}.${sig.algo}`).add(sig.digest, sig.size, this.names.add(displayName(sig.name, sig.source)));
+    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[sig.scope], sig.source);
+    this.index(INDEX_KEY[sig.scope][sig.algo]).add(
+      sig.digest,
+      sig.size,
+      this.names.add(displayName(sig.name, sig.source)),
+    );
+  }
+
+  hashAscii(
+    scope: HashSignature['scope'],
+    algo: HashSignature['algo'],
+    src: Uint8Array,
+    digestAt: number,
+    size: number | null,
+    nameStart: number,
+    nameEnd: number,
+    pua: boolean,
+    source: SourceRef,
+  ): void {
+    if (this.ignored.size > 0 && this.ignored.has(String.fromCharCode(...src.subarray(nameStart, nameEnd)))) {
+      this.skippedByIgnore++;
+      return;
+    }
+    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[scope], source);
+    const nameId = this.names.addAscii(src, nameStart, nameEnd, source.official !== true);
+    this.index(INDEX_KEY[scope][algo]).addAscii(src, digestAt, size, nameId);
   }
 
   allow(sig: HashSignature): void {

@@ -1,6 +1,6 @@
 // Hash signatures in compact sorted arrays: digests (n x digest length bytes), required sizes and
-// name ids, looked up by binary search. A separate sorted list of the sizes that occur lets the
-// scanner skip hashing a file or section of a size no signature asks for.
+// name ids, looked up by binary search. A bitmap of the sizes that occur lets the scanner skip
+// hashing a file or section of a size no signature asks for.
 import { VigilError } from '../errors.js';
 import { type Sections, section } from './format.js';
 
@@ -10,11 +10,24 @@ export const ANY_SIZE = 0xffffffff;
 const DIGEST_LENGTH = { md5: 16, sha1: 20, sha256: 32 } as const;
 export type DigestAlgo = keyof typeof DIGEST_LENGTH;
 
-function hexToBytes(hex: string, out: Uint8Array, at: number): boolean {
-  for (let i = 0; i < hex.length; i += 2) {
-    const v = Number.parseInt(hex.slice(i, i + 2), 16);
-    if (Number.isNaN(v)) return false;
-    out[at + i / 2] = v;
+/** Hex digit values by character code; 255 for anything else. */
+const HEX_VALUE = (() => {
+  const t = new Uint8Array(256).fill(255);
+  for (let i = 0; i < 10; i++) t[0x30 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    t[0x41 + i] = 10 + i;
+    t[0x61 + i] = 10 + i;
+  }
+  return t;
+})();
+
+/** `count` bytes from hex digits (character codes) in `src[start ..]`; false on a non-hex digit. */
+function hexCodesToBytes(src: Uint8Array, start: number, count: number, out: Uint8Array, at: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const hi = HEX_VALUE[src[start + 2 * i] as number] as number;
+    const lo = HEX_VALUE[src[start + 2 * i + 1] as number] as number;
+    if ((hi | lo) === 255) return false;
+    out[at + i] = (hi << 4) | lo;
   }
   return true;
 }
@@ -42,17 +55,32 @@ export class HashIndexBuilder {
     return this.sizes.length;
   }
 
-  /** Adds a signature; `hex` must be a digest of this index's algorithm (the parser checked it). */
-  add(hex: string, size: number | null, nameId: number): void {
+  private grow(): number {
     const n = this.sizes.length;
-    const L = this.digestLength;
-    if ((n + 1) * L > this.digests.length) {
+    if ((n + 1) * this.digestLength > this.digests.length) {
       const grown = new Uint8Array(this.digests.length * 2);
       grown.set(this.digests);
       this.digests = grown;
     }
-    if (hex.length !== L * 2 || !hexToBytes(hex, this.digests, n * L)) {
+    return n * this.digestLength;
+  }
+
+  /** Adds a signature; `hex` must be a digest of this index's algorithm (the parser checked it). */
+  add(hex: string, size: number | null, nameId: number): void {
+    const at = this.grow();
+    const codes = Uint8Array.from(hex, (c) => c.charCodeAt(0) & 0xff);
+    if (hex.length !== this.digestLength * 2 || !hexCodesToBytes(codes, 0, this.digestLength, this.digests, at)) {
       throw new VigilError('E_INTERNAL', `digest ${hex} is not ${this.algo}`);
+    }
+    this.sizes.push(size ?? ANY_SIZE);
+    this.names.push(nameId);
+  }
+
+  /** As `add`, with the hex digest given as ASCII bytes `src[start ..]` (a signature file's own bytes). */
+  addAscii(src: Uint8Array, start: number, size: number | null, nameId: number): void {
+    const at = this.grow();
+    if (!hexCodesToBytes(src, start, this.digestLength, this.digests, at)) {
+      throw new VigilError('E_INTERNAL', `digest at byte ${start} is not ${this.algo}`);
     }
     this.sizes.push(size ?? ANY_SIZE);
     this.names.push(nameId);
@@ -66,29 +94,37 @@ export class HashIndexBuilder {
   toSections(prefix: string): Sections {
     const L = this.digestLength;
     const sorted = sortByDigest(this.digests, L, this.sizes.length);
+    const src = this.digests;
     const order: number[] = [];
     for (let a = 0; a < sorted.length; ) {
+      const first = (sorted[a] as number) * L;
       let b = a + 1;
-      while (
-        b < sorted.length &&
-        compare(this.digests, (sorted[a] as number) * L, this.digests, (sorted[b] as number) * L, L) === 0
-      )
-        b++;
-      // A run of equal digests (short): keep, per size, the entry added last.
-      const run = sorted.subarray(a, b);
-      for (const from of run) {
-        if (!run.some((other) => other > from && this.sizes[other] === this.sizes[from])) order.push(from);
+      while (b < sorted.length && compare(src, first, src, (sorted[b] as number) * L, L) === 0) b++;
+      if (b === a + 1) {
+        order.push(sorted[a] as number);
+      } else {
+        // A run of equal digests (short): keep, per size, the entry added last.
+        for (let i = a; i < b; i++) {
+          const from = sorted[i] as number;
+          let later = false;
+          for (let j = a; j < b && !later; j++) {
+            const other = sorted[j] as number;
+            later = other > from && this.sizes[other] === this.sizes[from];
+          }
+          if (!later) order.push(from);
+        }
       }
       a = b;
     }
     const digests = new Uint8Array(order.length * L);
     const sizes = new Uint32Array(order.length);
     const names = new Uint32Array(order.length);
-    order.forEach((from, to) => {
-      digests.set(this.digests.subarray(from * L, from * L + L), to * L);
+    for (let to = 0; to < order.length; to++) {
+      const from = order[to] as number;
+      for (let k = 0; k < L; k++) digests[to * L + k] = src[from * L + k] as number;
       sizes[to] = this.sizes[from] as number;
       names[to] = this.names[from] as number;
-    });
+    }
     const bits = sizeFilterBits(order.length);
     const sizeFilter = new Uint8Array(bits >>> 3);
     if (this.sizes.includes(ANY_SIZE)) sizeFilter.fill(0xff);

@@ -15,7 +15,10 @@ export class StringTableBuilder {
   private readonly blockStarts: number[] = [];
   private flags = new Uint8Array(1 << 10);
   private count = 0;
-  private previous = new Uint8Array(0);
+  /** The name added last, as `previous[prevStart, prevEnd)`. */
+  private previous: Uint8Array = new Uint8Array(0);
+  private prevStart = 0;
+  private prevEnd = 0;
   private readonly enc = new TextEncoder();
 
   private ensure(extra: number): void {
@@ -40,27 +43,50 @@ export class StringTableBuilder {
     let base = s;
     if (s.endsWith(UNOFFICIAL)) {
       base = s.slice(0, -UNOFFICIAL.length);
-      if (id >> 3 >= this.flags.length) {
-        const grown = new Uint8Array(this.flags.length * 2);
-        grown.set(this.flags);
-        this.flags = grown;
-      }
-      this.flags[id >> 3] = (this.flags[id >> 3] as number) | (1 << (id & 7));
+      this.flag(id);
     }
     const utf8 = this.enc.encode(base);
+    return this.addBytes(utf8, 0, utf8.length, id);
+  }
+
+  /**
+   * Adds a name given as bytes `src[start, end)` of a signature file (ASCII; the caller checked),
+   * with ClamAV's `.UNOFFICIAL` suffix when `unofficial`. Returns its id.
+   */
+  addAscii(src: Uint8Array, start: number, end: number, unofficial: boolean): number {
+    const id = this.count++;
+    if (unofficial) this.flag(id);
+    return this.addBytes(src, start, end, id);
+  }
+
+  private flag(id: number): void {
+    if (id >> 3 >= this.flags.length) {
+      const grown = new Uint8Array(this.flags.length * 2);
+      grown.set(this.flags);
+      this.flags = grown;
+    }
+    this.flags[id >> 3] = (this.flags[id >> 3] as number) | (1 << (id & 7));
+  }
+
+  /** Adds the name `src[start, end)`, front-coded against the name before it. */
+  private addBytes(src: Uint8Array, start: number, end: number, id: number): number {
+    const len = end - start;
     let shared = 0;
     if (id % BLOCK === 0) {
       this.blockStarts.push(this.length);
     } else {
-      const max = Math.min(utf8.length, this.previous.length);
-      while (shared < max && utf8[shared] === this.previous[shared]) shared++;
+      const prev = this.previous;
+      const max = Math.min(len, this.prevEnd - this.prevStart);
+      while (shared < max && src[start + shared] === prev[this.prevStart + shared]) shared++;
     }
     this.varint(shared);
-    this.varint(utf8.length - shared);
-    this.ensure(utf8.length - shared);
-    this.bytes.set(utf8.subarray(shared), this.length);
-    this.length += utf8.length - shared;
-    this.previous = utf8;
+    this.varint(len - shared);
+    this.ensure(len - shared);
+    this.bytes.set(src.subarray(start + shared, end), this.length);
+    this.length += len - shared;
+    this.previous = src;
+    this.prevStart = start;
+    this.prevEnd = end;
     return id;
   }
 

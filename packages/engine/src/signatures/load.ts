@@ -6,7 +6,7 @@ import type { EngineEnv } from '../env.js';
 import { parseDbLine, parseNdbLine } from './clamav/body.js';
 import { openCvd } from './clamav/cvd.js';
 import { FieldError } from './clamav/fields.js';
-import { parseHashLine } from './clamav/hash.js';
+import { type HashLineBytes, parseHashLine, readHashLineBytes } from './clamav/hash.js';
 import { parseLdbLine } from './clamav/logical.js';
 import { parseAuxiliaryLine, parseFtmLine, parseIgnoreLine } from './clamav/misc.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -127,6 +127,12 @@ function diagnostic(ctx: ParseContext, file: string, line: number, column: numbe
   }
 }
 
+/** A line of a signature file as a string (latin1: one character per byte, as ClamAV reads it). */
+function lineText(b: Uint8Array, start: number, end: number): string {
+  if (end - start < 8192) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  return new TextDecoder('latin1').decode(b.subarray(start, end));
+}
+
 function parseLines(
   kind: LineKind,
   file: string,
@@ -135,22 +141,47 @@ function parseLines(
   ctx: ParseContext,
   official: boolean,
 ): void {
-  const text = new TextDecoder('latin1').decode(bytes);
+  const fileRef: SourceRef = official ? { file, line: 0, official } : { file, line: 0 };
+  const fast = kind.k === 'hash' && sink.hashAscii !== undefined ? kind : undefined;
+  const found: HashLineBytes = { algo: 'md5', digestAt: 0, size: null, nameStart: 0 };
   let lineNo = 0;
   let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const next = end + 1;
     lineNo++;
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line === '' || line.startsWith('#')) continue;
+    if (end > start && bytes[end - 1] === 0x0d) end--;
+    if (end === start || bytes[start] === 0x23) {
+      start = next;
+      continue;
+    }
+    if (fast !== undefined && readHashLineBytes(bytes, start, end, fast.sizeFirst, found)) {
+      sink.hashAscii?.(
+        fast.scope,
+        found.algo,
+        bytes,
+        found.digestAt,
+        found.size,
+        found.nameStart,
+        end,
+        fast.pua,
+        fileRef,
+      );
+      start = next;
+      continue;
+    }
     try {
-      addLine(kind, line, sink, official ? { file, line: lineNo, official } : { file, line: lineNo });
+      addLine(
+        kind,
+        lineText(bytes, start, end),
+        sink,
+        official ? { file, line: lineNo, official } : { file, line: lineNo },
+      );
     } catch (e) {
       diagnostic(ctx, file, lineNo, e instanceof FieldError ? e.column : 0, e);
     }
+    start = next;
   }
 }
 

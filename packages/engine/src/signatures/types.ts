@@ -245,6 +245,22 @@ export type AuxiliaryKind =
  */
 export interface SignatureSink {
   hash(sig: HashSignature, pua: boolean): void;
+  /**
+   * Optional fast path for the common hash line (no flevel, ASCII name): the digest as ASCII hex at
+   * `src[digestAt ..]` and the name at `src[nameStart, nameEnd)`, read straight from the file's bytes
+   * so that a million lines make no strings. Parsers use it only after checking every field.
+   */
+  hashAscii?(
+    scope: HashSignature['scope'],
+    algo: HashSignature['algo'],
+    src: Uint8Array,
+    digestAt: number,
+    size: number | null,
+    nameStart: number,
+    nameEnd: number,
+    pua: boolean,
+    source: SourceRef,
+  ): void;
   allow(sig: HashSignature): void;
   body(sig: BodySignature, pua: boolean): void;
   logical(sig: LogicalSignature, pua: boolean): void;

@@ -62,3 +62,66 @@ export function parseHashLine(
   const flevel = flevelFields(fields, 3);
   return { scope, algo, digest, size, name, source, ...(flevel === undefined ? {} : { flevel }) };
 }
+
+const ALGO_BY_DIGITS: Record<number, HashSignature['algo']> = ALGO_BY_LENGTH;
+
+function hexRun(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = (b[i] as number) | 0x20;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** A hash line read in place: where its digest and name are, and its size. */
+export interface HashLineBytes {
+  algo: HashSignature['algo'];
+  digestAt: number;
+  size: number | null;
+  nameStart: number;
+}
+
+/**
+ * Reads the common hash line `a:b:Name` (exactly three fields, ASCII name) in place from the
+ * file's bytes `b[start, end)`, into `out`. False when the line is anything else (flevel fields, a
+ * bad field, a non-ASCII name): then the string parser reads it and explains what is wrong.
+ */
+export function readHashLineBytes(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  sizeFirst: boolean,
+  out: HashLineBytes,
+): boolean {
+  const c1 = b.indexOf(0x3a, start);
+  if (c1 < 0 || c1 >= end) return false;
+  const c2 = b.indexOf(0x3a, c1 + 1);
+  if (c2 < 0 || c2 >= end || c2 + 1 >= end) return false;
+  const c3 = b.indexOf(0x3a, c2 + 1);
+  if (c3 >= 0 && c3 < end) return false;
+  const dStart = sizeFirst ? c1 + 1 : start;
+  const dEnd = sizeFirst ? c2 : c1;
+  const sStart = sizeFirst ? start : c1 + 1;
+  const sEnd = sizeFirst ? c1 : c2;
+  const algo = ALGO_BY_DIGITS[dEnd - dStart];
+  if (algo === undefined || !hexRun(b, dStart, dEnd)) return false;
+  let size: number | null = null;
+  if (!(sEnd - sStart === 1 && b[sStart] === 0x2a)) {
+    if (sEnd === sStart || sEnd - sStart > 15) return false;
+    size = 0;
+    for (let i = sStart; i < sEnd; i++) {
+      const d = (b[i] as number) - 0x30;
+      if (d < 0 || d > 9) return false;
+      size = size * 10 + d;
+    }
+  }
+  for (let i = c2 + 1; i < end; i++) {
+    const c = b[i] as number;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  out.algo = algo;
+  out.digestAt = dStart;
+  out.size = size;
+  out.nameStart = c2 + 1;
+  return true;
+}
