@@ -1,6 +1,7 @@
 // Public surface of @vigil/engine: the pure scanning engine (no node:* imports).
 export { type ByteSource, bytesSource, readAll } from './bytesource.js';
 export {
+  type Allocate,
   type CompileResult,
   compileDatabase,
   type Database,

@@ -95,12 +95,6 @@ function readShared(path: string, size: number): Uint8Array {
   return shared;
 }
 
-function toShared(bytes: Uint8Array): Uint8Array {
-  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
-  shared.set(bytes);
-  return shared;
-}
-
 /** Loads one or more -d paths. Throws E_SIGNATURE (with diagnostics), E_DATABASE_FORMAT, E_CVD or E_IO. */
 export function loadDatabase(paths: readonly string[], options: LoadOptions): LoadedDatabase {
   if (paths.length === 1) {
@@ -116,7 +110,7 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions): Lo
   if (compiled !== undefined) {
     throw new VigilError('E_OPTION', `${compiled.name} is a compiled Vigil database: give it alone to -d`);
   }
-  const { database, diagnostics } = compileDatabase(inputs, nodeEnv, options);
-  const shared = toShared(serializeDatabase(database));
-  return { database: openDatabase(shared, nodeEnv), shared, diagnostics, precompiled: false };
+  const allocate = (size: number) => new Uint8Array(new SharedArrayBuffer(size));
+  const { database, diagnostics } = compileDatabase(inputs, nodeEnv, options, allocate);
+  return { database, shared: serializeDatabase(database), diagnostics, precompiled: false };
 }

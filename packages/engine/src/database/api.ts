@@ -43,6 +43,7 @@ export interface CompileResult {
 }
 
 export { compileDatabase } from './compile.js';
+export type { Allocate } from './format.js';
 
 /** The compiled database as one buffer: magic, version, checksum, sections. */
 export function serializeDatabase(db: Database): Uint8Array {

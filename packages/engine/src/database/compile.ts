@@ -11,10 +11,10 @@ import { parseDatabaseFile } from '../signatures/load.js';
 import { type LogicalExpr, NO_MODIFIERS, type Target } from '../signatures/types.js';
 import type { CompileResult, DatabaseInput, LoadOptions } from './api.js';
 import { DatabaseBuilder, type KeptLogical, NOT_SIGNATURES } from './builder.js';
-import { jsonSection, type Sections, writeSections } from './format.js';
+import { type Allocate, jsonSection, readOwnSections, type Sections, writeSections } from './format.js';
 import { encodePattern } from './json.js';
 import { GROUPS, type Group, type LogicalMeta, type SubsigMeta } from './layout.js';
-import { openCompiled } from './open.js';
+import { CompiledDatabase } from './open.js';
 
 /** Which view a target's patterns are matched against (HTML and text signatures see normalised data). */
 export function groupOfTarget(target: Target | undefined): Group {
@@ -136,7 +136,12 @@ function sumSource(b: DatabaseBuilder, name: string): number {
 }
 
 /** Parses and compiles signature files. Throws E_SIGNATURE listing every bad line when any is bad. */
-export function compileDatabase(inputs: readonly DatabaseInput[], env: EngineEnv, options: LoadOptions): CompileResult {
+export function compileDatabase(
+  inputs: readonly DatabaseInput[],
+  env: EngineEnv,
+  options: LoadOptions,
+  allocate?: Allocate,
+): CompileResult {
   const ordered = [...inputs].sort((a, b) => loadOrder(a.name) - loadOrder(b.name));
   const builder = new DatabaseBuilder();
   const diagnostics: Diagnostic[] = [];
@@ -149,6 +154,6 @@ export function compileDatabase(inputs: readonly DatabaseInput[], env: EngineEnv
       details: { diagnostics },
     });
   }
-  const bytes = writeSections(buildSections(builder, ordered), env);
-  return { database: openCompiled(bytes, env), diagnostics };
+  const bytes = writeSections(buildSections(builder, ordered), env, allocate);
+  return { database: new CompiledDatabase(bytes, readOwnSections(bytes)), diagnostics };
 }

@@ -44,7 +44,10 @@ function formatError(message: string, details: Record<string, unknown> = {}): Vi
  * section: u8 kind, u8 name length, name bytes, u32 offset, u32 byte length; padded to 8), then the
  * section data, each at an 8-aligned offset relative to the start of the file.
  */
-export function writeSections(sections: Sections, env: EngineEnv): Uint8Array {
+/** Allocates the bytes a database is written into (the Node host passes shared memory). */
+export type Allocate = (size: number) => Uint8Array;
+
+export function writeSections(sections: Sections, env: EngineEnv, allocate: Allocate = (n) => new Uint8Array(n)): Uint8Array {
   const enc = new TextEncoder();
   const names = Object.keys(sections).sort();
   const nameBytes = names.map((n) => enc.encode(n));
@@ -60,7 +63,7 @@ export function writeSections(sections: Sections, env: EngineEnv): Uint8Array {
     offset = align8(offset + a.byteLength);
     return { a, at };
   });
-  const out = new Uint8Array(offset);
+  const out = allocate(offset);
   const view = new DataView(out.buffer);
   let p = HEADER_SIZE;
   view.setUint32(p, names.length, true);
@@ -118,6 +121,11 @@ export function readSections(bytes: Uint8Array, env: EngineEnv): Sections {
   const want = bytes.subarray(32, 64);
   for (let i = 0; i < 32; i++)
     if ((sum[i] ?? 0) !== want[i]) throw formatError('checksum mismatch (the file is corrupt)');
+  return parseDirectory(bytes);
+}
+
+/** Views of the sections of bytes that `writeSections` just wrote (nothing to check: no disk between). */
+export function readOwnSections(bytes: Uint8Array): Sections {
   return parseDirectory(bytes);
 }
 
