@@ -4,7 +4,7 @@
 // back from disk are the same thing.
 import type { EngineEnv } from '../env.js';
 import { VigilError } from '../errors.js';
-import { compileMatcher, type MatcherPattern } from '../matcher/index.js';
+import { compileMatcher, compilePcre, type MatcherPattern } from '../matcher/index.js';
 import type { Diagnostic } from '../signatures/diagnostics.js';
 import { formatDiagnostic } from '../signatures/diagnostics.js';
 import { parseDatabaseFile } from '../signatures/load.js';
@@ -135,6 +135,29 @@ function sumSource(b: DatabaseBuilder, name: string): number {
   return n;
 }
 
+/**
+ * PCRE subsignatures run as JavaScript regular expressions; the few PCRE constructs JavaScript lacks
+ * (possessive quantifiers, atomic groups, `\A`, `\Z`, ...) make a regex that cannot run. Such a
+ * subsignature never matches, and each one is reported as a warning rather than skipped silently.
+ */
+function untranslatablePcres(b: DatabaseBuilder): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { sig } of b.logicals) {
+    sig.subsigs.forEach((s, j) => {
+      if (s.kind !== 'pcre' || compilePcre(s.regex, s.flags) !== null) return;
+      out.push({
+        severity: 'warning',
+        code: 'W001',
+        file: sig.source.file,
+        line: sig.source.line,
+        column: 0,
+        message: `${sig.name}: subsignature ${j}'s PCRE /${s.regex}/ cannot run as a JavaScript regular expression; it never matches`,
+      });
+    });
+  }
+  return out;
+}
+
 /** Parses and compiles signature files. Throws E_SIGNATURE listing every bad line when any is bad. */
 export function compileDatabase(
   inputs: readonly DatabaseInput[],
@@ -154,6 +177,7 @@ export function compileDatabase(
       details: { diagnostics },
     });
   }
+  diagnostics.push(...untranslatablePcres(builder));
   const bytes = writeSections(buildSections(builder, ordered), env, allocate);
   return { database: new CompiledDatabase(bytes, readOwnSections(bytes)), diagnostics };
 }

@@ -47,7 +47,11 @@ function formatError(message: string, details: Record<string, unknown> = {}): Vi
 /** Allocates the bytes a database is written into (the Node host passes shared memory). */
 export type Allocate = (size: number) => Uint8Array;
 
-export function writeSections(sections: Sections, env: EngineEnv, allocate: Allocate = (n) => new Uint8Array(n)): Uint8Array {
+export function writeSections(
+  sections: Sections,
+  env: EngineEnv,
+  allocate: Allocate = (n) => new Uint8Array(n),
+): Uint8Array {
   const enc = new TextEncoder();
   const names = Object.keys(sections).sort();
   const nameBytes = names.map((n) => enc.encode(n));

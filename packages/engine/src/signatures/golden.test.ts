@@ -3,6 +3,7 @@
 // clamscan 1.4 (a line it refuses is refused here, with the same reason).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { compileDatabase } from '../database/api.js';
 import { testEnv } from '../test-support/env.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parseDatabaseFile } from './load.js';
@@ -315,5 +316,19 @@ test('a bad line does not stop the lines after it', () => {
   assert.deepEqual(
     diagnostics.map((d) => [d.file, d.line]),
     [['x.ndb', 2]],
+  );
+});
+
+test('a PCRE that JavaScript cannot run loads with a warning naming it, not silently', () => {
+  const { diagnostics } = compileDatabase(
+    [{ name: 'p.ldb', bytes: new TextEncoder().encode('P;Engine:81-255,Target:0;0&1;414243;0/a++b/\n') }],
+    testEnv,
+    { detectPua: false },
+  );
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.severity} ${d.code} ${d.file}:${d.line} ${d.message}`),
+    [
+      "warning W001 p.ldb:1 P: subsignature 1's PCRE /a++b/ cannot run as a JavaScript regular expression; it never matches",
+    ],
   );
 });
