@@ -7,7 +7,7 @@ import { VigilError } from '../errors.js';
 import type { FileFacts } from '../filetypes/types.js';
 import { BLOOM_MUL, BUCKET_MUL } from './atoms.js';
 import { type MatcherMeta, PAT_FIRST_ONLY, tableName } from './compile.js';
-import { startWindow } from './offsets.js';
+import { OFFSET_ABS, OFFSET_ANY, OFFSET_EOF, startWindow } from './offsets.js';
 import { FOLD } from './program.js';
 import { Verifier, type Window } from './verify.js';
 
@@ -185,8 +185,9 @@ export class Matcher {
 
 /** The state of one pass over one buffer. */
 class Pass {
-  private readonly windows = new Map<number, Window | null>();
-  private readonly whole: Window;
+  /** The window of the pattern last asked about (`setWindow`): reused, never reallocated. */
+  private readonly w = { lo: 0, hi: 0, endMax: 0 };
+  private readonly size: number;
 
   constructor(
     private readonly a: Matcher['a'],
@@ -196,18 +197,40 @@ class Pass {
     private readonly found: Matches,
     private readonly stop: ((id: number) => boolean) | undefined,
   ) {
-    this.whole = { lo: 0, hi: data.length, endMax: data.length };
+    this.size = data.length;
   }
 
-  private window(id: number): Window | null {
-    if (this.a.pKind[id] === 0) return this.whole;
-    let w = this.windows.get(id);
-    if (w === undefined) {
-      const o = { n: this.a.pN[id] as number, shift: this.a.pShift[id] as number, index: this.a.pIndex[id] as number };
-      w = startWindow(this.a.pKind[id] as number, o, this.facts, this.data.length) ?? null;
-      this.windows.set(id, w);
+  /**
+   * Sets `w` to where pattern `id` may start in this buffer; false when it cannot apply. The common
+   * kinds are computed inline: this runs for every pinned group and every atom hit.
+   */
+  private setWindow(id: number): boolean {
+    const kind = this.a.pKind[id] as number;
+    const w = this.w;
+    const size = this.size;
+    if (kind === OFFSET_ANY) {
+      w.lo = 0;
+      w.hi = size;
+      w.endMax = size;
+      return true;
     }
-    return w;
+    const shift = this.a.pShift[id] as number;
+    if (kind === OFFSET_ABS || kind === OFFSET_EOF) {
+      const n = this.a.pN[id] as number;
+      const base = kind === OFFSET_ABS ? n : size - n;
+      if (base > size || base + shift < 0) return false;
+      w.lo = base < 0 ? 0 : base;
+      w.hi = Math.min(size, base + shift);
+      w.endMax = size;
+      return true;
+    }
+    const o = { n: this.a.pN[id] as number, shift, index: this.a.pIndex[id] as number };
+    const got = startWindow(kind, o, this.facts, size);
+    if (got === undefined) return false;
+    w.lo = got.lo;
+    w.hi = got.hi;
+    w.endMax = got.endMax;
+    return true;
   }
 
   private skip(id: number): boolean {
@@ -222,8 +245,8 @@ class Pass {
   atom(v: number, node: number, runStart: number): void {
     const id = this.a.vId[v] as number;
     if (this.skip(id)) return;
-    const w = this.window(id);
-    if (w === null || runStart < w.lo) return;
+    if (!this.setWindow(id) || runStart < this.w.lo) return;
+    const w = this.w;
     const first = this.a.vFirst[v] as number;
     const last = first + (this.a.vCount[v] as number);
     if (this.verifier.verifyAtom(first, last, this.a.vFlags[v] as number, first + node, runStart, w)) {
@@ -236,8 +259,8 @@ class Pass {
     const a = this.a;
     const from = a.gStart[g] as number;
     const to = a.gStart[g + 1] as number;
-    const w = this.window(a.gPattern[g] as number);
-    if (w === null) return;
+    if (!this.setWindow(a.gPattern[g] as number)) return;
+    const w = this.w;
     const d = this.data;
     for (let s = w.lo; s <= w.hi && s < d.length; s++) {
       const b = d[s] as number;
@@ -265,9 +288,8 @@ class Pass {
   /** A pattern with no fixed byte to look for: try every position (rare; ClamAV refuses most). */
   everywhere(v: number): void {
     const id = this.a.vId[v] as number;
-    const w = this.window(id);
-    if (w === null) return;
-    this.tryRange(v, id, w);
+    if (!this.setWindow(id)) return;
+    this.tryRange(v, id, this.w);
   }
 
   private tryRange(v: number, id: number, w: Window): void {

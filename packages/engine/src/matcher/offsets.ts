@@ -10,9 +10,12 @@ export interface StartWindow {
 }
 
 /** Offset kinds, as numbered in program.ts's OFFSET_KINDS. */
-const ANY = 0;
-const ABS = 1;
-const EOF = 2;
+export const OFFSET_ANY = 0;
+export const OFFSET_ABS = 1;
+export const OFFSET_EOF = 2;
+const ANY = OFFSET_ANY;
+const ABS = OFFSET_ABS;
+const EOF = OFFSET_EOF;
 const EP = 3;
 const SECTION = 4;
 const SECTION_ENTIRE = 5;

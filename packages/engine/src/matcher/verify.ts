@@ -163,7 +163,14 @@ export class Verifier {
     if (from <= (this.fwdOk[j] as number)) return true;
     // Positions from fwdFail on are known to fail: search only below them.
     const stop = Math.min(endMax, (this.fwdFail[j] as number) - 1);
+    // Jump between the places where the next run's first literal byte occurs (a native search).
+    const [k, byte] = j + 1 < last ? this.literalAt(j + 1, false) : [-1, 0];
     for (let p = from; p <= stop; p++) {
+      if (k >= 0) {
+        const at = this.data.indexOf(byte, p + k);
+        if (at < 0 || at - k > stop) break;
+        p = at - k;
+      }
       if (this.fwd(j + 1, last, p, endMax)) {
         this.fwdOk[j] = p;
         return true;
@@ -172,6 +179,25 @@ export class Verifier {
     }
     this.fwdFail[j] = from;
     return false;
+  }
+
+  /**
+   * For a run node: the position of its first (`last` false) or last literal, case-sensitive byte
+   * (from the run's start, or back from its end) and the byte; [-1, 0] when it has none.
+   */
+  private literalAt(j: number, last: boolean): [number, number] {
+    const o = j * 4;
+    if (this.ops[o] !== OP_RUN) return [-1, 0];
+    const off = this.ops[o + 1] as number;
+    const len = this.ops[o + 2] as number;
+    const flags = this.ops[o + 3] as number;
+    if (flags & RUN_NOCASE) return [-1, 0];
+    for (let i = 0; i < len; i++) {
+      const at = last ? len - 1 - i : i;
+      if (flags & RUN_LITERAL || this.lit[off + len + at] === 0xff)
+        return [last ? i : at, this.lit[off + at] as number];
+    }
+    return [-1, 0];
   }
 
   private altFwd(j: number, last: number, pos: number, endMax: number): boolean {
@@ -243,7 +269,14 @@ export class Verifier {
       return true;
     }
     const stop = Math.max(lo, (this.backFail[j] as number) + 1);
+    // `p` is where the node before the gap ends: jump between occurrences of its last literal byte.
+    const [k, byte] = j - 1 >= this.first ? this.literalAt(j - 1, true) : [-1, 0];
     for (let p = from; p >= stop; p--) {
+      if (k >= 0) {
+        const at = p - 1 - k < 0 ? -1 : this.data.lastIndexOf(byte, p - 1 - k);
+        if (at < 0 || at + 1 + k < stop) break;
+        p = at + 1 + k;
+      }
       if (this.back(j - 1, p, lo, hi)) {
         this.backOk[j] = p;
         this.backStart[j] = this.start;
