@@ -8,7 +8,7 @@
 // Environment: AVBENCH (default /tmp/avbench) holds corpus/ and db-<scale>/; SHARED (default ../shared
 // beside the checkout) holds the benchmark kit.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,16 +33,52 @@ function sh(cmd, argv, opts = {}) {
   return r;
 }
 
-/** Runs a command under GNU time: wall seconds and peak RSS in MiB. */
+/**
+ * Runs a command under GNU time: wall seconds and peak RSS in MiB. Standard output goes to a file
+ * (clamscan --allmatch repeats lines and can print more than a JavaScript string holds); `found` is
+ * the set of its `FOUND` lines, read back line by line.
+ */
 function measure(label, cmd, argv) {
-  const r = sh('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...argv]);
+  const outFile = join(out, `${label.replace(/\W+/g, '-')}.out`);
+  const fd = openSync(outFile, 'w');
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', fd, 'pipe'],
+  });
+  closeSync(fd);
+  if (r.error) throw r.error;
   const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`${label}: no timing in output:\n${r.stderr.slice(-2000)}`);
-  const res = { label, seconds: Number(m[1]), rssMiB: Number(m[2]) / 1024, status: r.status, stdout: r.stdout };
+  const res = {
+    label,
+    seconds: Number(m[1]),
+    rssMiB: Number(m[2]) / 1024,
+    status: r.status,
+    found: foundLines(outFile),
+  };
   console.log(
     `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(8)} s ${res.rssMiB.toFixed(0).padStart(6)} MiB  (exit ${r.status})`,
   );
   return res;
+}
+
+/** The distinct `... FOUND` lines of a file, read in 64 MiB chunks. */
+function foundLines(path) {
+  const set = new Set();
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(1 << 26);
+  let rest = '';
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    const parts = (rest + buf.toString('utf8', 0, n)).split('\n');
+    rest = parts.pop();
+    for (const l of parts) if (l.endsWith(' FOUND')) set.add(l);
+  }
+  closeSync(fd);
+  if (rest.endsWith(' FOUND')) set.add(rest);
+  return set;
 }
 
 if (!existsSync(corpus)) sh('bash', [join(kit, 'corpus.sh'), base], { stdio: 'inherit' });
@@ -66,7 +102,6 @@ const scans = {
     : measure('clamscan scan corpus', 'clamscan', [...scanArgs, '-d', db, corpus]),
   vigil: measure('vigil scan corpus', vigil, ['scan', ...scanArgs, '-d', compiled, corpus]),
 };
-const lines = (s) => new Set((s ?? '').split('\n').filter((l) => l.endsWith(' FOUND')));
 const ratio = (a, b) => (a && b ? a / b : undefined);
 const results = {
   date: new Date().toISOString(),
@@ -91,13 +126,15 @@ const results = {
   },
 };
 if (scans.clamscan) {
-  const a = lines(scans.clamscan.stdout);
-  const b = lines(scans.vigil.stdout);
+  const a = scans.clamscan.found;
+  const b = scans.vigil.found;
   results.detections = {
     clamscan: a.size,
     vigil: b.size,
-    missing: [...a].filter((l) => !b.has(l)),
-    extra: [...b].filter((l) => !a.has(l)),
+    missing: [...a].filter((l) => !b.has(l)).slice(0, 100),
+    extra: [...b].filter((l) => !a.has(l)).slice(0, 100),
+    missingCount: [...a].filter((l) => !b.has(l)).length,
+    extraCount: [...b].filter((l) => !a.has(l)).length,
   };
 }
 writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -108,6 +145,6 @@ console.log(
 if (results.detections) {
   const d = results.detections;
   console.log(
-    `detections: clamscan ${d.clamscan}, vigil ${d.vigil}, missing ${d.missing.length}, extra ${d.extra.length}`,
+    `detections: clamscan ${d.clamscan}, vigil ${d.vigil}, missing ${d.missingCount}, extra ${d.extraCount} (first ones in results.json)`,
   );
 }

@@ -171,11 +171,14 @@ export class Verifier {
         if (at < 0 || at - k > stop) break;
         p = at - k;
       }
+      // Each candidate gets the whole step budget: the memo keeps the scan linear, and a budget
+      // shared by every candidate of a long file would run out and forget what was learnt.
+      this.budget = VERIFY_BUDGET;
       if (this.fwd(j + 1, last, p, endMax)) {
         this.fwdOk[j] = p;
         return true;
       }
-      if (this.budget < 0) return false;
+      if (this.budget < 0) this.exhausted++;
     }
     this.fwdFail[j] = from;
     return false;
@@ -277,12 +280,13 @@ export class Verifier {
         if (at < 0 || at + 1 + k < stop) break;
         p = at + 1 + k;
       }
+      this.budget = VERIFY_BUDGET;
       if (this.back(j - 1, p, lo, hi)) {
         this.backOk[j] = p;
         this.backStart[j] = this.start;
         return true;
       }
-      if (this.budget < 0) return false;
+      if (this.budget < 0) this.exhausted++;
     }
     this.backFail[j] = from;
     return false;
