@@ -123,9 +123,10 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     },
     hashes: [...b.hashes.keys()],
     matchers: matcherMeta,
-    logicals,
     fileTypes: b.fileTypes.map((f) => ({ ...f, pattern: encodePattern(f.pattern) })),
   });
+  // Logical signatures are parsed only by the threads that scan (see open.ts).
+  sections.logicals = jsonSection(logicals);
   return sections;
 }
 

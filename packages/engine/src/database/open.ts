@@ -24,30 +24,36 @@ interface Meta {
   readonly info: DatabaseInfo;
   readonly hashes: readonly string[];
   readonly matchers: Record<string, unknown>;
-  readonly logicals: readonly LogicalMeta[];
   readonly fileTypes: readonly (Omit<FileTypeMagic, 'pattern'> & { pattern: PatternJson })[];
 }
 
 const DIGEST_LENGTH = { md5: 16, sha1: 20, sha256: 32 } as const;
 
-/** A database opened over its serialized bytes. */
+/**
+ * A database opened over its serialized bytes. What only scanning needs (the matchers, the logical
+ * signatures) is built on first use, so a thread that only reports counts (the CLI's main thread
+ * when workers scan) does not hold a second copy of them.
+ */
 export class CompiledDatabase implements Database {
   readonly info: DatabaseInfo;
   readonly names: StringTable;
   readonly hashes: Partial<Record<HashIndexKey, HashIndex>> = {};
   readonly bodyName: Uint32Array;
   readonly bodyTarget: Uint8Array;
-  readonly groups: Partial<Record<Group, MatcherGroup>> = {};
-  readonly logicals: readonly LogicalMeta[];
-  /** Logical signatures to evaluate for every file, per group. */
-  readonly alwaysLogicals: Readonly<Record<Group, readonly number[]>>;
   readonly fileTypes: readonly FileTypeMagic[];
+  private readonly meta: Meta;
+  private built?: {
+    readonly groups: Partial<Record<Group, MatcherGroup>>;
+    readonly logicals: readonly LogicalMeta[];
+    readonly alwaysLogicals: Readonly<Record<Group, readonly number[]>>;
+  };
 
   constructor(
     readonly bytes: Uint8Array,
-    sections: Sections,
+    private readonly sections: Sections,
   ) {
     const meta = readJsonSection(sections, 'meta') as Meta;
+    this.meta = meta;
     this.info = meta.info;
     this.names = new StringTable(sections, 'names');
     for (const key of meta.hashes) {
@@ -57,27 +63,47 @@ export class CompiledDatabase implements Database {
     }
     this.bodyName = section(sections, 'body.name', Uint32Array);
     this.bodyTarget = section(sections, 'body.target', Uint8Array);
+    this.fileTypes = meta.fileTypes.map((f) => ({ ...f, pattern: decodePattern(f.pattern) }));
+  }
+
+  private build(): NonNullable<CompiledDatabase['built']> {
+    if (this.built !== undefined) return this.built;
+    const groups: Partial<Record<Group, MatcherGroup>> = {};
     for (const g of GROUPS) {
-      const m = meta.matchers[g];
+      const m = this.meta.matchers[g];
       if (m === undefined) continue;
       const prefix = `m.${g}.`;
       const arrays: Sections = {};
-      for (const [name, arr] of Object.entries(sections))
+      for (const [name, arr] of Object.entries(this.sections))
         if (name.startsWith(prefix)) arrays[name.slice(prefix.length)] = arr;
-      this.groups[g] = {
+      groups[g] = {
         matcher: new Matcher({ arrays, meta: m } as ConstructorParameters<typeof Matcher>[0]),
-        ownerKind: section(sections, `${prefix}ownerKind`, Uint8Array),
-        ownerRef: section(sections, `${prefix}ownerRef`, Uint32Array),
-        ownerSub: section(sections, `${prefix}ownerSub`, Uint8Array),
+        ownerKind: section(this.sections, `${prefix}ownerKind`, Uint8Array),
+        ownerRef: section(this.sections, `${prefix}ownerRef`, Uint32Array),
+        ownerSub: section(this.sections, `${prefix}ownerSub`, Uint8Array),
       };
     }
-    this.logicals = meta.logicals;
+    const logicals = readJsonSection(this.sections, 'logicals') as LogicalMeta[];
     const always: Record<Group, number[]> = { raw: [], html: [], text: [] };
-    meta.logicals.forEach((l, i) => {
+    logicals.forEach((l, i) => {
       if (l.always) always[l.group].push(i);
     });
-    this.alwaysLogicals = always;
-    this.fileTypes = meta.fileTypes.map((f) => ({ ...f, pattern: decodePattern(f.pattern) }));
+    this.built = { groups, logicals, alwaysLogicals: always };
+    return this.built;
+  }
+
+  /** The matcher of each view group. */
+  get groups(): Partial<Record<Group, MatcherGroup>> {
+    return this.build().groups;
+  }
+
+  get logicals(): readonly LogicalMeta[] {
+    return this.build().logicals;
+  }
+
+  /** Logical signatures to evaluate for every file, per group. */
+  get alwaysLogicals(): Readonly<Record<Group, readonly number[]>> {
+    return this.build().alwaysLogicals;
   }
 
   /** The display name of a name id. */

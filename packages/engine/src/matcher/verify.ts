@@ -47,6 +47,7 @@ export class Verifier {
    * Backward: the head failed ending at or before `backFail`, or matched ending at `backOk` (starting
    * at `backStart`). Without it, a common atom and a `*` make verification quadratic in file size.
    */
+  private readonly slot = new Map<number, number>();
   private readonly memoGen: Uint32Array;
   private readonly fwdFail: Int32Array;
   private readonly fwdOk: Int32Array;
@@ -60,13 +61,17 @@ export class Verifier {
     private readonly opts: Int32Array,
     private readonly lit: Uint8Array,
   ) {
-    const nodes = ops.length >> 2;
-    this.memoGen = new Uint32Array(nodes);
-    this.fwdFail = new Int32Array(nodes);
-    this.fwdOk = new Int32Array(nodes);
-    this.backFail = new Int32Array(nodes);
-    this.backOk = new Int32Array(nodes);
-    this.backStart = new Int32Array(nodes);
+    // Memo slots only for the unbounded gap nodes (a few in a thousand nodes).
+    for (let j = 0; j < ops.length >> 2; j++) {
+      if (ops[j * 4] === OP_GAP && (ops[j * 4 + 2] as number) < 0) this.slot.set(j, this.slot.size);
+    }
+    const n = this.slot.size;
+    this.memoGen = new Uint32Array(n);
+    this.fwdFail = new Int32Array(n);
+    this.fwdOk = new Int32Array(n);
+    this.backFail = new Int32Array(n);
+    this.backOk = new Int32Array(n);
+    this.backStart = new Int32Array(n);
   }
 
   reset(data: Uint8Array): void {
@@ -75,15 +80,17 @@ export class Verifier {
     this.gen++;
   }
 
-  /** Clears gap node `g`'s memo when it belongs to an earlier buffer. */
-  private memo(g: number): void {
-    if (this.memoGen[g] === this.gen) return;
+  /** The memo slot of unbounded gap node `j`, cleared when it belongs to an earlier buffer. */
+  private memo(j: number): number {
+    const g = this.slot.get(j) as number;
+    if (this.memoGen[g] === this.gen) return g;
     this.memoGen[g] = this.gen;
     this.fwdFail[g] = 0x7fffffff;
     this.fwdOk[g] = -1;
     this.backFail[g] = -1;
     this.backOk[g] = 0x7fffffff;
     this.backStart[g] = -1;
+    return g;
   }
 
   private runAt(off: number, len: number, flags: number, pos: number): boolean {
@@ -158,11 +165,11 @@ export class Verifier {
 
   /** Nodes (j, last) match starting somewhere in [from, endMax]; `j` is an unbounded gap. */
   private fwdUnbounded(j: number, last: number, from: number, endMax: number): boolean {
-    this.memo(j);
-    if (from >= (this.fwdFail[j] as number)) return false;
-    if (from <= (this.fwdOk[j] as number)) return true;
+    const m = this.memo(j);
+    if (from >= (this.fwdFail[m] as number)) return false;
+    if (from <= (this.fwdOk[m] as number)) return true;
     // Positions from fwdFail on are known to fail: search only below them.
-    const stop = Math.min(endMax, (this.fwdFail[j] as number) - 1);
+    const stop = Math.min(endMax, (this.fwdFail[m] as number) - 1);
     // Jump between the places where the next run's first literal byte occurs (a native search).
     const [k, byte] = j + 1 < last ? this.literalAt(j + 1, false) : [-1, 0];
     for (let p = from; p <= stop; p++) {
@@ -175,12 +182,12 @@ export class Verifier {
       // shared by every candidate of a long file would run out and forget what was learnt.
       this.budget = VERIFY_BUDGET;
       if (this.fwd(j + 1, last, p, endMax)) {
-        this.fwdOk[j] = p;
+        this.fwdOk[m] = p;
         return true;
       }
       if (this.budget < 0) this.exhausted++;
     }
-    this.fwdFail[j] = from;
+    this.fwdFail[m] = from;
     return false;
   }
 
@@ -265,13 +272,13 @@ export class Verifier {
 
   /** Nodes [first, j) match ending somewhere in [lo, from]; `j` is an unbounded gap. */
   private backUnbounded(j: number, from: number, lo: number, hi: number): boolean {
-    this.memo(j);
-    if (from <= (this.backFail[j] as number)) return false;
-    if (from >= (this.backOk[j] as number)) {
-      this.start = this.backStart[j] as number;
+    const m = this.memo(j);
+    if (from <= (this.backFail[m] as number)) return false;
+    if (from >= (this.backOk[m] as number)) {
+      this.start = this.backStart[m] as number;
       return true;
     }
-    const stop = Math.max(lo, (this.backFail[j] as number) + 1);
+    const stop = Math.max(lo, (this.backFail[m] as number) + 1);
     // `p` is where the node before the gap ends: jump between occurrences of its last literal byte.
     const [k, byte] = j - 1 >= this.first ? this.literalAt(j - 1, true) : [-1, 0];
     for (let p = from; p >= stop; p--) {
@@ -282,13 +289,13 @@ export class Verifier {
       }
       this.budget = VERIFY_BUDGET;
       if (this.back(j - 1, p, lo, hi)) {
-        this.backOk[j] = p;
-        this.backStart[j] = this.start;
+        this.backOk[m] = p;
+        this.backStart[m] = this.start;
         return true;
       }
       if (this.budget < 0) this.exhausted++;
     }
-    this.backFail[j] = from;
+    this.backFail[m] = from;
     return false;
   }
 
