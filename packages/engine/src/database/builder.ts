@@ -5,7 +5,6 @@ import type {
   AuxiliaryKind,
   BodySignature,
   FileTypeMagic,
-  FlevelRange,
   HashSignature,
   IgnoreRule,
   LogicalSignature,
@@ -17,9 +16,6 @@ import { StringTableBuilder } from './strings.js';
 
 /** Kinds counted for `db info` but not signatures (ClamAV's "Known viruses" leaves them out). */
 export const NOT_SIGNATURES: ReadonlySet<string> = new Set(['ftm', 'info', 'cfg', 'ign', 'fp']);
-
-/** ClamAV 1.4's engine functionality level: signatures that need more are skipped, as ClamAV does. */
-export const ENGINE_FLEVEL = 216;
 
 /** The hash indexes a database has, by `scope.algo` (allow lists under `allow.algo`). */
 export const HASH_INDEXES = [
@@ -56,11 +52,6 @@ export interface KeptLogical {
   readonly nameId: number;
 }
 
-function inWindow(f: FlevelRange | undefined): boolean {
-  if (f === undefined) return true;
-  return f.min <= ENGINE_FLEVEL && (f.max === undefined || ENGINE_FLEVEL <= f.max);
-}
-
 /** ClamAV prints `.UNOFFICIAL` after names that do not come from a verified official container. */
 export function displayName(name: string, source: SourceRef): string {
   return source.official === true ? name : `${name}.UNOFFICIAL`;
@@ -79,7 +70,7 @@ export class DatabaseBuilder implements SignatureSink {
   readonly perSource = new Map<string, number>();
   /** The .cvd/.cld/.cud containers read, by file name. */
   readonly containers = new Map<string, { version: number; builtAt: string; official: boolean }>();
-  skippedByFlevel = 0;
+  flevelSkips = 0;
   skippedByIgnore = 0;
 
   private bump(kind: string, source: SourceRef): void {
@@ -96,12 +87,8 @@ export class DatabaseBuilder implements SignatureSink {
     return b;
   }
 
-  /** False (and counted) for a signature outside the functionality-level window or ignored. */
-  private admit(name: string, flevel: FlevelRange | undefined): boolean {
-    if (!inWindow(flevel)) {
-      this.skippedByFlevel++;
-      return false;
-    }
+  /** False (and counted) for a signature an ignore rule drops. (Parsers skip out-of-level lines.) */
+  private admit(name: string): boolean {
     if (this.ignored.has(name)) {
       this.skippedByIgnore++;
       return false;
@@ -110,7 +97,7 @@ export class DatabaseBuilder implements SignatureSink {
   }
 
   hash(sig: HashSignature, pua: boolean): void {
-    if (!this.admit(sig.name, sig.flevel)) return;
+    if (!this.admit(sig.name)) return;
     this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[sig.scope], sig.source);
     this.index(INDEX_KEY[sig.scope][sig.algo]).add(
       sig.digest,
@@ -145,14 +132,13 @@ export class DatabaseBuilder implements SignatureSink {
   }
 
   body(sig: BodySignature, pua: boolean): void {
-    if (!this.admit(sig.name, sig.flevel)) return;
+    if (!this.admit(sig.name)) return;
     this.bump(pua ? 'ndb-pua' : 'ndb', sig.source);
     this.bodies.push({ sig, nameId: this.names.add(displayName(sig.name, sig.source)) });
   }
 
   logical(sig: LogicalSignature, pua: boolean): void {
-    const e = sig.tdb.engine;
-    if (!this.admit(sig.name, e === undefined ? undefined : { min: e.min, max: e.max })) return;
+    if (!this.admit(sig.name)) return;
     this.bump(pua ? 'ldb-pua' : 'ldb', sig.source);
     this.logicals.push({ sig, nameId: this.names.add(displayName(sig.name, sig.source)) });
   }
@@ -165,6 +151,10 @@ export class DatabaseBuilder implements SignatureSink {
   fileType(magic: FileTypeMagic): void {
     this.counts.ftm = (this.counts.ftm ?? 0) + 1;
     this.fileTypes.push(magic);
+  }
+
+  skippedByFlevel(): void {
+    this.flevelSkips++;
   }
 
   container(name: string, version: number, builtAt: string, official: boolean): void {

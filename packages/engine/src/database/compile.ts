@@ -61,6 +61,7 @@ function logicalMeta(kept: KeptLogical, index: number, groups: Record<Group, Gro
       };
     }
     if (s.kind === 'pcre') return { k: 'pcre', trigger: s.trigger, offset: s.offset, regex: s.regex, flags: s.flags };
+    if (s.kind === 'macro') return { k: 'never' };
     return { k: 'bc', compare: s.compare };
   });
   return { nameId, group, tdb: sig.tdb, expr: sig.expr, subsigs, always: trueWithNoMatches(sig.expr) };
@@ -113,7 +114,7 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
   const total = Object.entries(b.counts).reduce((a, [k, n]) => (NOT_SIGNATURES.has(k) ? a : a + n), 0);
   sections.meta = jsonSection({
     info: {
-      counts: { ...b.counts, skippedByFlevel: b.skippedByFlevel, skippedByIgnore: b.skippedByIgnore },
+      counts: { ...b.counts, skippedByFlevel: b.flevelSkips, skippedByIgnore: b.skippedByIgnore },
       total,
       sources: inputs.map((i) => {
         const c = b.containers.get(i.name);
@@ -137,23 +138,23 @@ function sumSource(b: DatabaseBuilder, name: string): number {
 }
 
 /**
- * PCRE subsignatures run as JavaScript regular expressions; the few PCRE constructs JavaScript lacks
- * (possessive quantifiers, atomic groups, `\A`, `\Z`, ...) make a regex that cannot run. Such a
- * subsignature never matches, and each one is reported as a warning rather than skipped silently.
+ * Subsignatures that load but cannot match here, each reported as a warning rather than skipped
+ * silently: PCREs JavaScript cannot run (possessive quantifiers, atomic groups, `\A`, `\Z`, ...),
+ * and macro subsignatures (`${min-max}group$`).
  */
-function untranslatablePcres(b: DatabaseBuilder): Diagnostic[] {
+function unsupportedSubsigs(b: DatabaseBuilder): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { sig } of b.logicals) {
     sig.subsigs.forEach((s, j) => {
-      if (s.kind !== 'pcre' || compilePcre(s.regex, s.flags) !== null) return;
-      out.push({
-        severity: 'warning',
-        code: 'W001',
-        file: sig.source.file,
-        line: sig.source.line,
-        column: 0,
-        message: `${sig.name}: subsignature ${j}'s PCRE /${s.regex}/ cannot run as a JavaScript regular expression; it never matches`,
-      });
+      let why: string | undefined;
+      if (s.kind === 'pcre' && compilePcre(s.regex, s.flags) === null) {
+        why = `(PCRE /${s.regex}/) cannot run as a JavaScript regular expression`;
+      } else if (s.kind === 'macro') {
+        why = 'is a macro subsignature, which is not supported';
+      }
+      if (why === undefined) return;
+      const message = `${sig.name}: subsignature ${j} ${why}; it never matches`;
+      out.push({ severity: 'warning', code: 'W001', file: sig.source.file, line: sig.source.line, column: 0, message });
     });
   }
   return out;
@@ -178,7 +179,7 @@ export function compileDatabase(
       details: { diagnostics },
     });
   }
-  diagnostics.push(...untranslatablePcres(builder));
+  diagnostics.push(...unsupportedSubsigs(builder));
   const bytes = writeSections(buildSections(builder, ordered), env, allocate);
   return { database: new CompiledDatabase(bytes, readOwnSections(bytes)), diagnostics };
 }

@@ -15,7 +15,9 @@ export type SubsigMeta =
       readonly regex: string;
       readonly flags: string;
     }
-  | { readonly k: 'bc'; readonly compare: ByteCompare };
+  | { readonly k: 'bc'; readonly compare: ByteCompare }
+  /** A subsignature this engine cannot match (a macro): counts 0. */
+  | { readonly k: 'never' };
 
 /** One logical signature as stored. */
 export interface LogicalMeta {

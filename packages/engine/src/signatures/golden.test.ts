@@ -328,7 +328,35 @@ test('a PCRE that JavaScript cannot run loads with a warning naming it, not sile
   assert.deepEqual(
     diagnostics.map((d) => `${d.severity} ${d.code} ${d.file}:${d.line} ${d.message}`),
     [
-      "warning W001 p.ldb:1 P: subsignature 1's PCRE /a++b/ cannot run as a JavaScript regular expression; it never matches",
+      'warning W001 p.ldb:1 P: subsignature 1 (PCRE /a++b/) cannot run as a JavaScript regular expression; it never matches',
     ],
+  );
+});
+
+test('lines for another engine level are skipped before parsing (new syntax is not an error), and counted', () => {
+  const file = (name: string, line: string) => ({ name, bytes: new TextEncoder().encode(`${line}\n`) });
+  const { database, diagnostics } = compileDatabase(
+    [
+      file('x.ldb', 'New;Engine:300-400,Target:0,FutureKey:1;0;${futuresyntax}'),
+      file('x.ndb', 'Old.Body:0:*:4142zz:1:100\nOk:0:*:414243'),
+      file('x.hdb', `${MD5}:68:Future.Hash:250`),
+    ],
+    testEnv,
+    { detectPua: false },
+  );
+  assert.deepEqual(diagnostics, []);
+  assert.equal(database.info.counts.skippedByFlevel, 3);
+  assert.equal(database.info.counts.ndb, 1);
+});
+
+test('a macro subsignature loads, never matches, and is reported', () => {
+  const { diagnostics } = compileDatabase(
+    [{ name: 'm.ldb', bytes: new TextEncoder().encode('M;Engine:51-255,Target:0;0&1;414243;${6-7}0$\n') }],
+    testEnv,
+    { detectPua: false },
+  );
+  assert.deepEqual(
+    diagnostics.map((d) => d.message),
+    ['M: subsignature 1 is a macro subsignature, which is not supported; it never matches'],
   );
 });

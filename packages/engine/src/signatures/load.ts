@@ -5,7 +5,7 @@ import type { DatabaseInput } from '../database/api.js';
 import type { EngineEnv } from '../env.js';
 import { parseDbLine, parseNdbLine } from './clamav/body.js';
 import { openCvd } from './clamav/cvd.js';
-import { FieldError } from './clamav/fields.js';
+import { FieldError, SkipLine } from './clamav/fields.js';
 import { type HashLineBytes, parseHashLine, readHashLineBytes } from './clamav/hash.js';
 import { parseLdbLine } from './clamav/logical.js';
 import { parseAuxiliaryLine, parseFtmLine, parseIgnoreLine } from './clamav/misc.js';
@@ -179,7 +179,8 @@ function parseLines(
         official ? { file, line: lineNo, official } : { file, line: lineNo },
       );
     } catch (e) {
-      diagnostic(ctx, file, lineNo, e instanceof FieldError ? e.column : 0, e);
+      if (e instanceof SkipLine) sink.skippedByFlevel?.(fileRef);
+      else diagnostic(ctx, file, lineNo, e instanceof FieldError ? e.column : 0, e);
     }
     start = next;
   }

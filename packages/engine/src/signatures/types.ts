@@ -12,6 +12,13 @@ export interface SourceRef {
   readonly official?: boolean;
 }
 
+/**
+ * ClamAV 1.4's engine functionality level. Signatures whose level window excludes it are skipped,
+ * as ClamAV skips them: checked before the rest of the line is parsed, so a line written for a newer
+ * engine (new syntax) is skipped, not an error.
+ */
+export const ENGINE_FLEVEL = 216;
+
 /** ClamAV target types (the TargetType field of .ndb and Target: of .ldb). */
 export const TARGET = {
   any: 0,
@@ -187,7 +194,9 @@ export type SubSignature =
       /** Flags after the closing slash: PCRE's i s m x A E U and ClamAV's g r e. */
       readonly flags: string;
     }
-  | { readonly kind: 'bytecompare'; readonly compare: ByteCompare };
+  | { readonly kind: 'bytecompare'; readonly compare: ByteCompare }
+  /** A macro subsignature (`${min-max}group$`): loaded, never matches here (macros are not supported). */
+  | { readonly kind: 'macro'; readonly min: number; readonly max: number; readonly group: number };
 
 /** An .ldb logical signature. */
 export interface LogicalSignature {
@@ -268,6 +277,8 @@ export interface SignatureSink {
   fileType(magic: FileTypeMagic): void;
   /** A line of a format kept as data or counted (see AuxiliaryKind). */
   auxiliary(kind: AuxiliaryKind, fields: readonly string[], source: SourceRef): void;
+  /** A line skipped because its functionality-level window excludes this engine. */
+  skippedByFlevel?(source: SourceRef): void;
   /** A .cvd/.cld/.cud container opened (before its members' signatures arrive). */
   container?(name: string, version: number, builtAt: string, official: boolean): void;
 }

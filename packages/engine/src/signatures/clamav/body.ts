@@ -1,7 +1,16 @@
 // Body signature lines: .ndb (`Name:TargetType:Offset:HexSignature[:MinFL[:MaxFL]]`) and the old
 // .db (`Name=HexSignature`, any file, any offset).
 import type { BodySignature, SourceRef } from '../types.js';
-import { decimal, type Field, FieldError, fieldCount, flevelFields, signatureName, splitFields } from './fields.js';
+import {
+  decimal,
+  type Field,
+  FieldError,
+  fieldCount,
+  flevelFields,
+  requireFlevel,
+  signatureName,
+  splitFields,
+} from './fields.js';
 import { parseOffset } from './offset.js';
 import { parseHexPattern } from './pattern.js';
 
@@ -18,11 +27,12 @@ export function parseNdbLine(line: string, source: SourceRef): BodySignature {
   const fields = splitFields(line, ':');
   fieldCount(fields, 4, 6, 'Name:TargetType:Offset:HexSignature[:MinFL[:MaxFL]]');
   const [fn, ft, fo, fp] = fields as [Field, Field, Field, Field];
+  const flevel = flevelFields(fields, 4);
+  requireFlevel(flevel);
   const name = signatureName(fn);
   const target = parseTarget(ft);
   const offset = parseOffset(fo.text, fo.column);
   const pattern = parseHexPattern(fp.text, fp.column, { strict: true, ndb: true });
-  const flevel = flevelFields(fields, 4);
   return { name, target, offset, pattern, source, ...(flevel === undefined ? {} : { flevel }) };
 }
 

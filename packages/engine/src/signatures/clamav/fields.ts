@@ -1,7 +1,7 @@
 // Shared pieces of the line parsers: a field with its column, the error a field raises, and the
 // small number and flevel readers every format uses.
 import type { DiagnosticCode } from '../diagnostics.js';
-import type { FlevelRange } from '../types.js';
+import { ENGINE_FLEVEL, type FlevelRange } from '../types.js';
 
 /** One field of a line and where it starts (1-based column). */
 export interface Field {
@@ -17,6 +17,16 @@ export class FieldError extends Error {
     readonly column: number,
   ) {
     super(message);
+  }
+}
+
+/** Thrown for a line whose functionality-level window excludes this engine: skipped, not an error. */
+export class SkipLine extends Error {}
+
+/** Throws SkipLine unless this engine is inside the window. */
+export function requireFlevel(range: FlevelRange | undefined): void {
+  if (range !== undefined && (range.min > ENGINE_FLEVEL || (range.max !== undefined && range.max < ENGINE_FLEVEL))) {
+    throw new SkipLine();
   }
 }
 

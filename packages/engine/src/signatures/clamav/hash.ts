@@ -2,7 +2,16 @@
 // (`Size:Digest:Name[:MinFL[:MaxFL]]`). A database holds millions of them, so the common good line
 // is read with indexOf and no intermediate objects; fields are only built to explain a bad one.
 import type { HashSignature, SourceRef } from '../types.js';
-import { decimal, type Field, FieldError, fieldCount, flevelFields, signatureName, splitFields } from './fields.js';
+import {
+  decimal,
+  type Field,
+  FieldError,
+  fieldCount,
+  flevelFields,
+  requireFlevel,
+  signatureName,
+  splitFields,
+} from './fields.js';
 
 const ALGO_BY_LENGTH: Record<number, HashSignature['algo']> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
 
@@ -56,10 +65,11 @@ export function parseHashLine(
   const fields = splitFields(line, ':');
   fieldCount(fields, 3, 5, sizeFirst ? 'Size:Hash:Name[:MinFL[:MaxFL]]' : 'Hash:Size:Name[:MinFL[:MaxFL]]');
   const [f0, f1, f2] = fields as [Field, Field, Field];
+  const flevel = flevelFields(fields, 3);
+  requireFlevel(flevel);
   const { digest, algo } = digestOf(sizeFirst ? f1 : f0);
   const size = sizeOf(sizeFirst ? f0 : f1);
   const name = signatureName(f2);
-  const flevel = flevelFields(fields, 3);
   return { scope, algo, digest, size, name, source, ...(flevel === undefined ? {} : { flevel }) };
 }
 

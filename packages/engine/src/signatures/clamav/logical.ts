@@ -15,7 +15,7 @@ import type {
   TargetDescription,
 } from '../types.js';
 import { MAX_TARGET } from './body.js';
-import { type Field, FieldError, signatureName, splitFields } from './fields.js';
+import { type Field, FieldError, requireFlevel, signatureName, splitFields } from './fields.js';
 import { parseOffset } from './offset.js';
 import { parseHexPattern } from './pattern.js';
 
@@ -256,7 +256,11 @@ function parsePcre(f: Field, slash: number, subsigCount: number): SubSignature {
   return { kind: 'pcre', trigger, offset, regex, flags };
 }
 
+const MACRO = /^\$\{(\d+)-(\d+)\}(\d+)\$$/;
+
 function parseSubsig(f: Field, subsigCount: number): SubSignature {
+  const macro = MACRO.exec(f.text);
+  if (macro !== null) return { kind: 'macro', min: Number(macro[1]), max: Number(macro[2]), group: Number(macro[3]) };
   if (/^\d+\((<<|>>)/.test(f.text)) return { kind: 'bytecompare', compare: parseByteCompare(f, subsigCount) };
   const slash = f.text.indexOf('/');
   if (slash >= 0) return parsePcre(f, slash, subsigCount);
@@ -290,6 +294,9 @@ export function parseLdbLine(line: string, source: SourceRef): LogicalSignature 
       (subFields[MAX_SUBSIGS] as Field).column,
     );
   }
+  // The engine window first: a line for a newer engine may use keys and syntax this one lacks.
+  const engine = /(?:^|,)Engine:(\d+)(?:-(\d+))?(?:,|$)/.exec(ftdb.text);
+  if (engine !== null) requireFlevel({ min: Number(engine[1]), max: Number(engine[2] ?? engine[1]) });
   const name = signatureName(fn);
   const tdb = parseTdb(ftdb);
   const expr = parseExpression(fexpr.text, fexpr.column, subFields.length);
