@@ -94,7 +94,7 @@ test('a malformed signature line stops the load with file, line, column and reas
 
 test('a truncated CVD and a corrupt compiled database are refused with the reason (exit 2)', () => {
   const cvd = join(dir, 'daily.cvd');
-  writeFileSync(cvd, `ClamAV-VDB:x:1:1:90:${'0'.repeat(32)}:x:x:0`.padEnd(512, ' ') + 'truncated');
+  writeFileSync(cvd, `${`ClamAV-VDB:x:1:1:90:${'0'.repeat(32)}:x:x:0`.padEnd(512, ' ')}truncated`);
   const r1 = vigil(['scan', '-d', cvd, files]);
   assert.equal(r1.status, 2);
   assert.match(r1.stderr, /daily\.cvd:0:0: error S013: the MD5 of the contents does not match the header/);

@@ -219,7 +219,7 @@ class Pass {
       const n = this.a.pN[id] as number;
       const base = kind === OFFSET_ABS ? n : size - n;
       if (base > size || base + shift < 0) return false;
-      w.lo = base < 0 ? 0 : base;
+      w.lo = Math.max(base, 0);
       w.hi = Math.min(size, base + shift);
       w.endMax = size;
       return true;

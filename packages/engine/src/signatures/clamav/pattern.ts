@@ -19,7 +19,7 @@ function pair(text: string, i: number): { byte: number; mask: number } | undefin
   const lo = b === '?' ? -2 : nibble(b);
   if (hi === -1 || lo === -1) return undefined;
   return {
-    byte: (hi < 0 ? 0 : hi << 4) | (lo < 0 ? 0 : lo),
+    byte: (hi < 0 ? 0 : hi << 4) | Math.max(lo, 0),
     mask: (hi < 0 ? 0 : 0xf0) | (lo < 0 ? 0 : 0x0f),
   };
 }
