@@ -42,8 +42,10 @@ function sizeFilterBits(entries: number): number {
 /** Accumulates one index's entries while a database is parsed. */
 export class HashIndexBuilder {
   private digests: Uint8Array;
-  private sizes: number[] = [];
-  private names: number[] = [];
+  /** Entries so far; `sizes` and `names` grow with `digests`, by doubling. */
+  private n = 0;
+  private sizes = new Uint32Array(1024);
+  private names = new Uint32Array(1024);
   readonly digestLength: number;
 
   constructor(readonly algo: DigestAlgo) {
@@ -52,17 +54,30 @@ export class HashIndexBuilder {
   }
 
   get count(): number {
-    return this.sizes.length;
+    return this.n;
   }
 
+  /** Makes room for one more entry; returns where its digest goes. */
   private grow(): number {
-    const n = this.sizes.length;
-    if ((n + 1) * this.digestLength > this.digests.length) {
-      const grown = new Uint8Array(this.digests.length * 2);
-      grown.set(this.digests);
-      this.digests = grown;
+    const n = this.n;
+    if (n === this.sizes.length) {
+      const digests = new Uint8Array(this.digests.length * 2);
+      digests.set(this.digests);
+      this.digests = digests;
+      const sizes = new Uint32Array(n * 2);
+      sizes.set(this.sizes);
+      this.sizes = sizes;
+      const names = new Uint32Array(n * 2);
+      names.set(this.names);
+      this.names = names;
     }
     return n * this.digestLength;
+  }
+
+  private push(size: number | null, nameId: number): void {
+    this.sizes[this.n] = size ?? ANY_SIZE;
+    this.names[this.n] = nameId;
+    this.n++;
   }
 
   /** Adds a signature; `hex` must be a digest of this index's algorithm (the parser checked it). */
@@ -72,8 +87,7 @@ export class HashIndexBuilder {
     if (hex.length !== this.digestLength * 2 || !hexCodesToBytes(codes, 0, this.digestLength, this.digests, at)) {
       throw new VigilError('E_INTERNAL', `digest ${hex} is not ${this.algo}`);
     }
-    this.sizes.push(size ?? ANY_SIZE);
-    this.names.push(nameId);
+    this.push(size, nameId);
   }
 
   /** As `add`, with the hex digest given as ASCII bytes `src[start ..]` (a signature file's own bytes). */
@@ -82,8 +96,7 @@ export class HashIndexBuilder {
     if (!hexCodesToBytes(src, start, this.digestLength, this.digests, at)) {
       throw new VigilError('E_INTERNAL', `digest at byte ${start} is not ${this.algo}`);
     }
-    this.sizes.push(size ?? ANY_SIZE);
-    this.names.push(nameId);
+    this.push(size, nameId);
   }
 
   /**
@@ -93,7 +106,8 @@ export class HashIndexBuilder {
    */
   toSections(prefix: string): Sections {
     const L = this.digestLength;
-    const sorted = sortByDigest(this.digests, L, this.sizes.length);
+    const sorted = sortByDigest(this.digests, L, this.n);
+    const used = this.sizes.subarray(0, this.n);
     const src = this.digests;
     const order: number[] = [];
     for (let a = 0; a < sorted.length; ) {
@@ -127,8 +141,8 @@ export class HashIndexBuilder {
     }
     const bits = sizeFilterBits(order.length);
     const sizeFilter = new Uint8Array(bits >>> 3);
-    if (this.sizes.includes(ANY_SIZE)) sizeFilter.fill(0xff);
-    for (const size of this.sizes) {
+    if (used.includes(ANY_SIZE)) sizeFilter.fill(0xff);
+    for (const size of used) {
       const b = size & (bits - 1);
       sizeFilter[b >>> 3] = (sizeFilter[b >>> 3] as number) | (1 << (b & 7));
     }
