@@ -3,6 +3,7 @@
 // file and a progress line on a terminal that never mixes into the results.
 import { appendFileSync } from 'node:fs';
 import type { Detection } from '@vigil/engine';
+import type { FileOutcome } from '@vigil/node';
 
 export interface Summary {
   readonly knownSignatures: number;
@@ -87,5 +88,92 @@ export class Output {
     if (!this.progressShown) return;
     process.stderr.write('\r\x1b[K');
     this.progressShown = false;
+  }
+}
+
+/** What a scan counted, for the summary and the exit code. */
+export interface Totals {
+  files: number;
+  infected: number;
+  errors: number;
+  bytesScanned: number;
+  bytesRead: number;
+}
+
+/** Turns each file's outcome into clamscan's lines or a JSON document, and counts. */
+export class Report {
+  readonly totals: Totals = { files: 0, infected: 0, errors: 0, bytesScanned: 0, bytesRead: 0 };
+  private lastProgress = 0;
+
+  constructor(
+    private readonly out: Output,
+    private readonly opts: {
+      readonly json: boolean;
+      readonly infectedOnly: boolean;
+      readonly progress: boolean;
+      readonly fileCount: number;
+    },
+  ) {}
+
+  private doc(path: string, status: FileDocument['status'], rest: Partial<FileDocument>): void {
+    const d: FileDocument = { type: 'file', path, status, detections: [], ...rest };
+    this.out.line(JSON.stringify(d));
+  }
+
+  outcome(path: string, o: FileOutcome): void {
+    if (o.status === 'error') {
+      this.totals.errors++;
+      if (this.opts.json) this.doc(path, 'error', { reason: o.message });
+      else this.out.error(`${path}: ${o.message} ERROR`);
+      return;
+    }
+    const r = o.result;
+    const t = this.totals;
+    t.files++;
+    t.bytesRead += o.size;
+    t.bytesScanned += r.bytesScanned;
+    if (r.verdict === 'infected') t.infected++;
+    if (this.opts.json) {
+      const limitsHit = r.limitsHit.map((l) => ({ limit: l.limit, value: l.value }));
+      this.doc(path, r.verdict, {
+        detections: r.detections,
+        fileType: r.fileType,
+        size: o.size,
+        ...(limitsHit.length > 0 ? { limitsHit } : {}),
+      });
+    } else if (r.verdict === 'infected') {
+      for (const d of r.detections) this.out.line(`${path}: ${d.name} FOUND`);
+    } else if (!this.opts.infectedOnly) {
+      this.out.line(`${path}: OK`);
+    }
+    if (this.opts.progress && performance.now() - this.lastProgress > 200) {
+      this.lastProgress = performance.now();
+      const mb = (t.bytesRead / 1048576).toFixed(1);
+      this.out.progress(`vigil: ${t.files}/${this.opts.fileCount} files, ${mb} MB, ${t.infected} infected`);
+    }
+  }
+
+  /** `Empty file`, `Symbolic link`, `Excluded`. */
+  note(path: string, note: string): void {
+    if (this.opts.json) this.doc(path, 'skipped', { reason: note });
+    else if (!this.opts.infectedOnly) this.out.line(`${path}: ${note}`);
+  }
+
+  /** A path that could not be walked: clamscan's line on stdout, a warning on stderr. */
+  error(path: string, message: string, warning: string | undefined): void {
+    this.totals.errors++;
+    if (this.opts.json) {
+      this.doc(path, 'error', { reason: message });
+      return;
+    }
+    this.out.line(`${path}: ${message}`);
+    this.out.error(`WARNING: ${warning ?? `${path}: ${message}`}`);
+  }
+
+  summary(s: Summary): void {
+    this.out.clearProgress();
+    if (this.opts.json)
+      this.out.line(JSON.stringify({ type: 'summary', ...s, start: s.start.toISOString(), end: s.end.toISOString() }));
+    else this.out.line(summaryText(s));
   }
 }

@@ -13,7 +13,7 @@ import {
   scanFile,
 } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs } from './args.js';
-import { type FileDocument, Output, summaryText } from './output.js';
+import { Output, Report } from './output.js';
 import { VERSION } from './version.js';
 import { type Entry, walkTargets } from './walk.js';
 
@@ -68,14 +68,6 @@ const USAGE = 'Usage: vigil scan [options] [file/directory/-]...';
 
 /** Workers are worth their start-up only for more files than this. */
 const POOL_MIN_FILES = 16;
-
-interface Totals {
-  files: number;
-  infected: number;
-  errors: number;
-  bytesScanned: number;
-  bytesRead: number;
-}
 
 function regexes(list: unknown, option: string): RegExp[] {
   return ((list as string[] | undefined) ?? []).map((r) => {
@@ -169,95 +161,39 @@ export async function runScan(argv: readonly string[]): Promise<number> {
       : undefined;
   const pending = entries.map((e) => (e.kind === 'file' ? pool?.scan(e.path) : undefined));
 
-  const totals: Totals = { files: 0, infected: 0, errors: 0, bytesScanned: 0, bytesRead: 0 };
-  const showProgress =
-    process.stderr.isTTY === true && !json && values.get('no-progress') !== true && values.get('quiet') !== true;
-  let lastProgress = 0;
-  const report = (path: string, outcome: FileOutcome) => {
-    if (outcome.status === 'error') {
-      totals.errors++;
-      if (json) out.line(JSON.stringify(doc(path, 'error', { reason: outcome.message })));
-      else out.error(`${path}: ${outcome.message} ERROR`);
-      return;
-    }
-    const r = outcome.result;
-    totals.files++;
-    totals.bytesRead += outcome.size;
-    totals.bytesScanned += r.bytesScanned;
-    if (r.verdict === 'infected') totals.infected++;
-    if (json) {
-      out.line(
-        JSON.stringify(
-          doc(path, r.verdict, {
-            detections: r.detections,
-            fileType: r.fileType,
-            size: outcome.size,
-            ...(r.limitsHit.length > 0
-              ? { limitsHit: r.limitsHit.map((l) => ({ limit: l.limit, value: l.value })) }
-              : {}),
-          }),
-        ),
-      );
-    } else if (r.verdict === 'infected') {
-      for (const d of r.detections) out.line(`${path}: ${d.name} FOUND`);
-    } else if (!infectedOnly) {
-      out.line(`${path}: OK`);
-    }
-    if (showProgress && performance.now() - lastProgress > 200) {
-      lastProgress = performance.now();
-      out.progress(
-        `vigil: ${totals.files}/${fileCount} files, ${(totals.bytesRead / 1048576).toFixed(1)} MB, ${totals.infected} infected`,
-      );
-    }
-  };
-  const doc = (path: string, status: FileDocument['status'], rest: Partial<FileDocument>): FileDocument => ({
-    type: 'file',
-    path,
-    status,
-    detections: [],
-    ...rest,
+  const report = new Report(out, {
+    json,
+    infectedOnly,
+    progress:
+      process.stderr.isTTY === true && !json && values.get('no-progress') !== true && values.get('quiet') !== true,
+    fileCount,
   });
-
-  if (stdinIndex >= 0) report('stdin', scanBytes(scanner, readStdin(), options));
+  if (stdinIndex >= 0) report.outcome('stdin', scanBytes(scanner, readStdin(), options));
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Entry;
     if (e.kind === 'file') {
       const p = pending[i];
-      report(e.path, p === undefined ? scanFile(scanner, e.path, options) : await p);
+      report.outcome(e.path, p === undefined ? scanFile(scanner, e.path, options) : await p);
     } else if (e.kind === 'note') {
-      if (json) out.line(JSON.stringify(doc(e.path, 'skipped', { reason: e.note })));
-      else if (!infectedOnly) out.line(`${e.path}: ${e.note}`);
+      report.note(e.path, e.note);
     } else {
-      totals.errors++;
-      if (json) out.line(JSON.stringify(doc(e.path, 'error', { reason: e.message })));
-      else {
-        out.line(`${e.path}: ${e.message}`);
-        out.error(`WARNING: ${e.warning ?? `${e.path}: ${e.message}`}`);
-      }
+      report.error(e.path, e.message, e.warning);
     }
   }
   await pool?.close();
   out.clearProgress();
 
-  const summary = {
-    knownSignatures: loaded.database.info.total,
-    engineVersion: `Vigil ${VERSION}`,
-    directories: counters.directories,
-    files: totals.files,
-    infected: totals.infected,
-    errors: totals.errors,
-    bytesScanned: totals.bytesScanned,
-    bytesRead: totals.bytesRead,
-    seconds: (performance.now() - t0) / 1000,
-    start,
-    end: new Date(),
-  };
+  const totals = report.totals;
   if (values.get('no-summary') !== true) {
-    if (json)
-      out.line(
-        JSON.stringify({ type: 'summary', ...summary, start: start.toISOString(), end: summary.end.toISOString() }),
-      );
-    else out.line(summaryText(summary));
+    report.summary({
+      knownSignatures: loaded.database.info.total,
+      engineVersion: `Vigil ${VERSION}`,
+      directories: counters.directories,
+      ...totals,
+      seconds: (performance.now() - t0) / 1000,
+      start,
+      end: new Date(),
+    });
   }
   return totals.errors > 0 ? 2 : totals.infected > 0 ? 1 : 0;
 }
