@@ -153,20 +153,20 @@ export class Report {
     }
   }
 
-  /** `Empty file`, `Symbolic link`, `Excluded`. */
-  note(path: string, note: string): void {
+  /** `Empty file`, `Symbolic link`, `Excluded`; `silent` ones only in JSON (clamscan prints none). */
+  note(path: string, note: string, silent: boolean): void {
     if (this.opts.json) this.doc(path, 'skipped', { reason: note });
-    else if (!this.opts.infectedOnly) this.out.line(`${path}: ${note}`);
+    else if (!this.opts.infectedOnly && !silent) this.out.line(`${path}: ${note}`);
   }
 
   /** A path that could not be walked: clamscan's line on stdout, a warning on stderr. */
-  error(path: string, message: string, warning: string | undefined): void {
+  error(path: string, message: string, warning: string | undefined, silent: boolean): void {
     this.totals.errors++;
     if (this.opts.json) {
       this.doc(path, 'error', { reason: message });
       return;
     }
-    this.out.line(`${path}: ${message}`);
+    if (!silent) this.out.line(`${path}: ${message}`);
     this.out.error(`WARNING: ${warning ?? `${path}: ${message}`}`);
   }
 

@@ -175,9 +175,9 @@ export async function runScan(argv: readonly string[]): Promise<number> {
       const p = pending[i];
       report.outcome(e.path, p === undefined ? scanFile(scanner, e.path, options) : await p);
     } else if (e.kind === 'note') {
-      report.note(e.path, e.note);
+      report.note(e.path, e.note, e.silent === true);
     } else {
-      report.error(e.path, e.message, e.warning);
+      report.error(e.path, e.message, e.warning, e.silent === true);
     }
   }
   await pool?.close();

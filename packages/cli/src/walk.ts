@@ -8,8 +8,21 @@ import { join } from 'node:path';
 
 export type Entry =
   | { readonly kind: 'file'; readonly path: string; readonly size: number }
-  | { readonly kind: 'note'; readonly path: string; readonly note: 'Empty file' | 'Symbolic link' | 'Excluded' }
-  | { readonly kind: 'error'; readonly path: string; readonly message: string; readonly warning?: string };
+  | {
+      readonly kind: 'note';
+      readonly path: string;
+      readonly note: 'Empty file' | 'Symbolic link' | 'Excluded' | 'Not supported file type';
+      /** clamscan prints no line for it (a FIFO, socket or device inside a directory); JSON still says. */
+      readonly silent?: boolean;
+    }
+  | {
+      readonly kind: 'error';
+      readonly path: string;
+      readonly message: string;
+      readonly warning?: string;
+      /** No line on standard output, only the warning (as clamscan). */
+      readonly silent?: boolean;
+    };
 
 export interface WalkOptions {
   readonly recursive: boolean;
@@ -77,6 +90,8 @@ function* walkDir(dir: string, o: WalkOptions, c: WalkCounters, seen: Set<string
       yield* walkDir(path, o, c, seen);
     } else if (st.isFile()) {
       yield fileEntry(path, st, o);
+    } else {
+      yield { kind: 'note', path, note: 'Not supported file type', silent: true };
     }
   }
 }
@@ -95,8 +110,17 @@ export function* walkTargets(targets: readonly string[], o: WalkOptions, c: Walk
     if (st.isDirectory()) {
       const seen = new Set([`${st.dev}:${st.ino}`]);
       yield* walkDir(target.length > 1 ? target.replace(/\/+$/, '') : target, o, c, seen);
-    } else {
+    } else if (st.isFile()) {
       yield fileEntry(target, st, o);
+    } else {
+      // A FIFO would block the reader forever; clamscan refuses these too.
+      yield {
+        kind: 'error',
+        path: target,
+        message: 'Not supported file type',
+        warning: `${target}: Not supported file type`,
+        silent: true,
+      };
     }
   }
 }

@@ -2,6 +2,7 @@
 // names (missing files, malformed signatures, truncated CVD, corrupt compiled database), --json,
 // --jobs, --file-list, filters, and db compile/info.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -178,6 +179,20 @@ test('--jobs N gives the same lines in the same order as one job', () => {
   const two = vigil(['scan', '--no-summary', '-j', '2', '-d', sigs, many]);
   assert.equal(two.stdout, one.stdout);
   assert.equal(foundLines(one.stdout).size, 14);
+});
+
+test('a FIFO is never opened: skipped inside a directory, refused on the command line (exit 2), as clamscan', () => {
+  const special = join(dir, 'special');
+  mkdirSync(special);
+  writeFileSync(join(special, 'a.txt'), 'plain text file');
+  execFileSync('mkfifo', [join(special, 'pipe')]);
+  const inDir = vigil(['scan', '--no-summary', '-d', sigs, special]);
+  assert.equal(inDir.status, 0);
+  assert.equal(inDir.stdout, `${special}/a.txt: OK\n`);
+  const direct = vigil(['scan', '--no-summary', '-d', sigs, join(special, 'pipe')]);
+  assert.equal(direct.status, 2);
+  assert.equal(direct.stdout, '');
+  assert.equal(direct.stderr, `WARNING: ${special}/pipe: Not supported file type\n`);
 });
 
 test('unknown options and bad values are errors that name the option', () => {
