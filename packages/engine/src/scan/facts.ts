@@ -19,12 +19,15 @@ export function describeFile(source: ByteSource, fileTypes: readonly FileTypeMag
 
 /** The normalised views of `data` that HTML and text signatures are matched against. */
 export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFacts): Generator<[Group, Uint8Array]> {
-  if (facts.type === 'CL_TYPE_HTML' && run.db.groups.html !== undefined) {
+  // Generic (raw-group) signatures are matched against the normalised views too, so a view is
+  // made whenever either group has patterns.
+  const { groups } = run.db;
+  if (facts.type === 'CL_TYPE_HTML' && (groups.html !== undefined || groups.raw !== undefined)) {
     const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
     if (html.limitHit) run.limitsHit.push({ limit: 'MaxHTMLNormalize', value: run.options.maxHtmlNormalize, path: [] });
     for (const view of html.views) yield ['html', view];
   }
-  if (facts.type.startsWith('CL_TYPE_TEXT') && run.db.groups.text !== undefined) {
+  if (facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {
     yield ['text', normaliseText(data)];
   }
 }

@@ -1,0 +1,40 @@
+// The scan pipeline's view rules, each checked against clamscan 1.4 when it was written.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bytesSource } from '../bytesource.js';
+import { compileDatabase } from '../database/api.js';
+import { testEnv } from '../test-support/env.js';
+import { resolveScanOptions } from './options.js';
+import { createScanner } from './scanner.js';
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+function scan(ndb: string, data: string): string[] {
+  const { database } = compileDatabase([{ name: 't.ndb', bytes: new TextEncoder().encode(ndb) }], testEnv, {
+    detectPua: false,
+  });
+  const r = createScanner(database, testEnv).scan(
+    bytesSource(new TextEncoder().encode(data)),
+    resolveScanOptions({ allMatch: true }),
+  );
+  return r.detections.map((d) => d.name).sort();
+}
+
+test('text: generic signatures also match the normalised view (lower case, one space), even with no target-7 signature loaded', () => {
+  const text = 'Redistribution is permitted without\n   specific prior WRITTEN permission.\n';
+  assert.deepEqual(scan(`Gen:0:*:${hex('without specific')}\n`, text), ['Gen.UNOFFICIAL']);
+  assert.deepEqual(scan(`Low:0:*:${hex('written permission')}\n`, text), ['Low.UNOFFICIAL']);
+  assert.deepEqual(scan(`Txt:7:*:${hex('written permission')}\n`, text), ['Txt.UNOFFICIAL']);
+  assert.deepEqual(scan(`Raw7:7:*:${hex('WRITTEN')}\n`, text), [], 'target 7 sees only the normalised text');
+});
+
+test('HTML: never matched raw; matched normalised by generic and target-3 signatures', () => {
+  const html = '<html><body>Hello <B>World</B></body></html>\n';
+  assert.deepEqual(scan(`Raw:0:*:${hex('<B>World')}\n`, html), []);
+  assert.deepEqual(scan(`Norm:0:*:${hex('<b>world')}\n`, html), ['Norm.UNOFFICIAL']);
+  assert.deepEqual(scan(`Html:3:*:${hex('hello <b>')}\n`, html), ['Html.UNOFFICIAL']);
+});
+
+test('files of 5 bytes or fewer are not matched, as in ClamAV', () => {
+  assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n'), []);
+  assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n\n'), ['Tiny.UNOFFICIAL']);
+});
