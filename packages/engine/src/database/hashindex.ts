@@ -133,9 +133,13 @@ export class HashIndexBuilder {
     const digests = new Uint8Array(order.length * L);
     const sizes = new Uint32Array(order.length);
     const names = new Uint32Array(order.length);
+    // Digests are 16, 20 or 32 bytes: copy them as 32-bit words.
+    const W = L >> 2;
+    const srcWords = new Uint32Array(src.buffer, src.byteOffset, (this.n * L) >> 2);
+    const dstWords = new Uint32Array(digests.buffer, digests.byteOffset, digests.length >> 2);
     for (let to = 0; to < order.length; to++) {
       const from = order[to] as number;
-      for (let k = 0; k < L; k++) digests[to * L + k] = src[from * L + k] as number;
+      for (let k = 0; k < W; k++) dstWords[to * W + k] = srcWords[from * W + k] as number;
       sizes[to] = this.sizes[from] as number;
       names[to] = this.names[from] as number;
     }
