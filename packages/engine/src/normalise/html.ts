@@ -1,7 +1,12 @@
-// HTML normalisation for target 3 (and generic signatures on HTML). Two views, as ClamAV scans
-// them: the document without comments (tags kept, lower-cased, white space collapsed, character
-// references decoded), and its text alone (tags dropped). At most `maxBytes` of input are
-// normalised (MaxHTMLNormalize); the rest is left out and reported.
+// HTML normalisation for target 3 (and generic signatures on HTML). Three views, each rule checked
+// against clamscan 1.4 with probe signatures:
+//   - the document: comments removed, character references decoded, lower-cased, white space
+//     collapsed to one space, and dropped after `>`, before `>` and around `=` inside a tag
+//     (`<a HREF = "X">  Y` becomes `<a href="x">y`);
+//   - its text: what lies outside tags, tags counting as word breaks (`Hel<b>lo` is `hel lo`);
+//   - its links: the values of href and src attributes in their own case, each followed by a
+//     space, after a leading space (` Pic.PNG Page.HTML `).
+// At most `maxBytes` of input are normalised (MaxHTMLNormalize); the rest is left out and reported.
 
 export interface HtmlViews {
   readonly views: readonly Uint8Array[];
@@ -10,28 +15,20 @@ export interface HtmlViews {
 
 const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+const GT = 0x3e;
+const LT = 0x3c;
+const EQ = 0x3d;
 
 const NAMED: Readonly<Record<string, number>> = { amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27, nbsp: 0x20 };
 
-class Out {
+/** A growing byte buffer. */
+class Bytes {
   buf: Uint8Array;
   n = 0;
-  private space = false;
   constructor(size: number) {
     this.buf = new Uint8Array(Math.max(16, size));
   }
-  push(b: number): void {
-    if (isSpace(b)) {
-      this.space = this.n > 0;
-      return;
-    }
-    if (this.space) {
-      this.put(0x20);
-      this.space = false;
-    }
-    this.put(lower(b));
-  }
-  private put(b: number): void {
+  put(b: number): void {
     if (this.n === this.buf.length) {
       const next = new Uint8Array(this.buf.length * 2);
       next.set(this.buf);
@@ -39,8 +36,29 @@ class Out {
     }
     this.buf[this.n++] = b;
   }
+  last(): number {
+    return this.n > 0 ? (this.buf[this.n - 1] as number) : -1;
+  }
   done(): Uint8Array {
     return this.buf.subarray(0, this.n);
+  }
+}
+
+/** Lower-cased output with runs of white space as one space, kept only where the rules allow. */
+class Collapsed extends Bytes {
+  private space = false;
+  push(b: number, inTag: boolean): void {
+    if (isSpace(b)) {
+      this.space = this.n > 0;
+      return;
+    }
+    if (this.space) {
+      const prev = this.last();
+      const dropped = prev === GT || (inTag && (b === GT || b === EQ || prev === EQ));
+      if (!dropped) this.put(0x20);
+      this.space = false;
+    }
+    this.put(lower(b));
   }
 }
 
@@ -68,15 +86,51 @@ function startsWith(d: Uint8Array, i: number, s: string): boolean {
   return true;
 }
 
+function indexOf(d: Uint8Array, s: string, from: number): number {
+  const first = s.charCodeAt(0);
+  for (let i = d.indexOf(first, from); i >= 0; i = d.indexOf(first, i + 1)) if (startsWith(d, i, s)) return i;
+  return -1;
+}
+
+/** Appends the href/src values of the tag `d[start, end)` (its bytes between `<` and `>`) to `links`. */
+function collectLinks(d: Uint8Array, start: number, end: number, links: Bytes): void {
+  let i = start;
+  while (i < end) {
+    while (i < end && !isSpace(d[i] as number)) i++;
+    while (i < end && isSpace(d[i] as number)) i++;
+    const nameStart = i;
+    while (i < end && !isSpace(d[i] as number) && d[i] !== EQ) i++;
+    let name = '';
+    for (let k = nameStart; k < i && k - nameStart < 4; k++) name += String.fromCharCode(lower(d[k] as number));
+    const nameLen = i - nameStart;
+    while (i < end && isSpace(d[i] as number)) i++;
+    if (d[i] !== EQ) continue;
+    i++;
+    while (i < end && isSpace(d[i] as number)) i++;
+    const quote = d[i] === 0x22 || d[i] === 0x27 ? (d[i] as number) : -1;
+    if (quote >= 0) i++;
+    const valueStart = i;
+    while (i < end && (quote >= 0 ? d[i] !== quote : !isSpace(d[i] as number))) i++;
+    if ((name === 'href' && nameLen === 4) || (name === 'src' && nameLen === 3)) {
+      for (let k = valueStart; k < i; k++) links.put(d[k] as number);
+      links.put(0x20);
+    }
+    if (quote >= 0) i++;
+  }
+}
+
 export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): HtmlViews {
   const limitHit = data.length > opts.maxBytes;
   const d = limitHit ? data.subarray(0, opts.maxBytes) : data;
-  const full = new Out(d.length);
-  const text = new Out(d.length >> 1);
-  let inTag = false;
+  const full = new Collapsed(d.length);
+  const text = new Collapsed(d.length >> 1);
+  const links = new Bytes(256);
+  links.put(0x20);
+  let tagStart = -1;
   for (let i = 0; i < d.length; i++) {
     const b = d[i] as number;
-    if (!inTag && b === 0x3c && startsWith(d, i, '<!--')) {
+    const inTag = tagStart >= 0;
+    if (!inTag && b === LT && startsWith(d, i, '<!--')) {
       const end = indexOf(d, '-->', i + 4);
       i = end < 0 ? d.length : end + 2;
       continue;
@@ -84,25 +138,22 @@ export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): Htm
     if (b === 0x26) {
       const e = entity(d, i + 1);
       if (e !== undefined) {
-        full.push(e[0]);
-        if (!inTag) text.push(e[0]);
+        full.push(e[0], inTag);
+        if (!inTag) text.push(e[0], false);
         i += e[1];
         continue;
       }
     }
-    if (b === 0x3c) {
-      inTag = true;
-      text.push(0x20);
+    if (b === LT && !inTag) {
+      tagStart = i;
+      text.push(0x20, false);
     }
-    full.push(b);
-    if (!inTag) text.push(b);
-    if (b === 0x3e) inTag = false;
+    full.push(b, tagStart >= 0);
+    if (tagStart < 0) text.push(b, false);
+    if (b === GT && tagStart >= 0) {
+      collectLinks(d, tagStart + 1, i, links);
+      tagStart = -1;
+    }
   }
-  return { views: [full.done(), text.done()], limitHit };
-}
-
-function indexOf(d: Uint8Array, s: string, from: number): number {
-  const first = s.charCodeAt(0);
-  for (let i = d.indexOf(first, from); i >= 0; i = d.indexOf(first, i + 1)) if (startsWith(d, i, s)) return i;
-  return -1;
+  return { views: [full.done(), text.done(), links.done()], limitHit };
 }

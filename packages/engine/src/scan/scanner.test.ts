@@ -1,5 +1,6 @@
 // The scan pipeline's view rules, each checked against clamscan 1.4 when it was written.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { bytesSource } from '../bytesource.js';
 import { compileDatabase } from '../database/api.js';
@@ -37,4 +38,37 @@ test('HTML: never matched raw; matched normalised by generic and target-3 signat
 test('files of 5 bytes or fewer are not matched, as in ClamAV', () => {
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n'), []);
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n\n'), ['Tiny.UNOFFICIAL']);
+});
+
+test('HTML files are not matched by whole-file hashes (ClamAV hashes in the raw pass, which HTML skips)', () => {
+  const html = '<html><body>hashed page</body></html>\n';
+  const md5 = createHash('md5').update(html).digest('hex');
+  const { database } = compileDatabase(
+    [{ name: 't.hdb', bytes: new TextEncoder().encode(`${md5}:${html.length}:Page\n`) }],
+    testEnv,
+    { detectPua: false },
+  );
+  const scanner = createScanner(database, testEnv);
+  const opts = resolveScanOptions({ allMatch: true });
+  assert.equal(scanner.scan(bytesSource(new TextEncoder().encode(html)), opts).verdict, 'clean');
+  const text = 'hashed page, plain text\n';
+  const { database: db2 } = compileDatabase(
+    [
+      {
+        name: 't.hdb',
+        bytes: new TextEncoder().encode(`${createHash('md5').update(text).digest('hex')}:${text.length}:Text\n`),
+      },
+    ],
+    testEnv,
+    { detectPua: false },
+  );
+  assert.equal(createScanner(db2, testEnv).scan(bytesSource(new TextEncoder().encode(text)), opts).verdict, 'infected');
+});
+
+test('HTML views: tags kept and lower-cased with white space dropped after >, text alone, links in their own case', () => {
+  const html = '<html><body><a HREF = "Page.HTML">Text  HERE</a>  <p>Para</p></body></html>\n';
+  assert.deepEqual(scan(`T:0:*:${hex('<a href="page.html">text here</a><p>')}\n`, html), ['T.UNOFFICIAL']);
+  assert.deepEqual(scan(`W:0:*:${hex('text here para')}\n`, html), ['W.UNOFFICIAL']);
+  assert.deepEqual(scan(`L:0:*:${hex(' Page.HTML ')}\n`, html), ['L.UNOFFICIAL']);
+  assert.deepEqual(scan(`N:0:*:${hex('</a> <p>')}\n`, html), []);
 });
