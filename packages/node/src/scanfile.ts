@@ -1,6 +1,6 @@
 // Scanning one file from disk: size checks before reading, and errors as values (a file that
 // cannot be read is reported, never thrown past the caller).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { bytesSource, type Scanner, type ScanOptions, type ScanResult } from '@vigil/engine';
 
 /** What became of one file. */
@@ -16,17 +16,39 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Files up to this size are read into one buffer kept between files; larger ones get their own. */
+const REUSED_MAX = 16 << 20;
+let reused = new Uint8Array(1 << 20);
+
+/** Reads a whole open file; the bytes are valid until the next call. */
+function readWhole(fd: number, size: number): Uint8Array {
+  if (size > reused.length && size <= REUSED_MAX)
+    reused = new Uint8Array(Math.min(REUSED_MAX, Math.max(size, reused.length * 2)));
+  const buf = size <= REUSED_MAX ? reused : new Uint8Array(size);
+  let n = 0;
+  while (n < size) {
+    const got = readSync(fd, buf, n, size - n, n);
+    if (got === 0) break; // the file shrank while being read: scan what there is
+    n += got;
+  }
+  return buf.subarray(0, n);
+}
+
 export function scanFile(scanner: Scanner, path: string, options: ScanOptions): FileOutcome {
+  let fd: number | undefined;
   try {
-    const size = statSync(path).size;
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
     if (size > options.maxFileSize) {
       const result = scanner.scan({ size, read: () => new Uint8Array(0) }, options);
       return { status: 'scanned', size, result };
     }
-    const bytes = new Uint8Array(readFileSync(path));
+    const bytes = readWhole(fd, size);
     return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options) };
   } catch (e) {
     return { status: 'error', message: reason(e) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -19,43 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { isRunDegenerate, patternsByName } from './explain.js';
 import { benchKit, CLAMSCAN_NO_CONTAINERS, foundLines, requireClamscan, run, vigilBin } from './peer.js';
-
-/**
- * The one kind of extra detection that is understood. ClamAV splits a pattern at `*` and at gap
- * ranges (`{n-m}`) and remembers at most 8 offsets (AC_DEFAULT_TRACKLEN) at which each part
- * matched; in a long run of one byte value a part matches at every offset, the 8 remembered ones
- * are soon too far from where the next part matches, and ClamAV misses a real match. Vigil checks
- * every candidate. The generator cuts some planted patterns from zero-filled regions of shared
- * objects, which is exactly this case: a split pattern whose literal bytes are mostly one value.
- */
-export function isRunDegenerate(hexPattern: string): boolean {
-  if (!/\*|\{\d*-\d*\}/.test(hexPattern)) return false;
-  const bytes = (hexPattern.replace(/\{[^}]*\}|\([^)]*\)|\*/g, ' ').match(/[0-9a-f]{2}/g) ?? []).filter(
-    (b) => b !== '??',
-  );
-  const counts = new Map<string, number>();
-  for (const b of bytes) counts.set(b, (counts.get(b) ?? 0) + 1);
-  return bytes.length > 0 && Math.max(...counts.values()) >= 0.75 * bytes.length;
-}
-
-/** Signature name -> its hex patterns, from the generated .ndb and .ldb files. */
-function patternsByName(dbDir: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const f of readdirSync(dbDir)) {
-    const text = readFileSync(join(dbDir, f), 'utf8');
-    for (const line of text.split('\n')) {
-      if (f.endsWith('.ndb')) {
-        const [name, , , hex] = line.split(':');
-        if (name && hex) out.set(`${name}.UNOFFICIAL`, [hex]);
-      } else if (f.endsWith('.ldb')) {
-        const [name, , , ...subs] = line.split(';');
-        if (name) out.set(`${name}.UNOFFICIAL`, subs);
-      }
-    }
-  }
-  return out;
-}
 
 let dir = '';
 let corpus = '';

@@ -166,27 +166,38 @@ function textType(head: Uint8Array): FileType {
   return 'CL_TYPE_TEXT_UTF8';
 }
 
-function latin1(data: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < data.length; i += 8192) {
-    s += String.fromCharCode.apply(null, data.subarray(i, i + 8192) as unknown as number[]);
-  }
-  return s;
+/** Bytes of `s` (ASCII). */
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const MARKER_BYTES = HTML_MARKERS.map((m) => ascii(m.slice(1)));
+const ASP = ascii('<%@ LANGUAGE =');
+
+function at(d: Uint8Array, i: number, m: Uint8Array): boolean {
+  if (i + m.length > d.length) return false;
+  for (let k = 0; k < m.length; k++) if (d[i + k] !== m[k]) return false;
+  return true;
 }
 
-/** `<a ` followed later by `href` in any of the cases ClamAV lists ([hH][rR]EF, [hH][rR]ef). */
-function hasAnchor(text: string): boolean {
-  for (const open of ['<a ', '<A ']) {
-    const at = text.indexOf(open);
-    if (at >= 0 && /[hH][rR](?:EF|ef)/.test(text.slice(at + 3))) return true;
+/** `[hH][rR]EF` or `[hH][rR]ef` somewhere from `from` on. */
+function hasHref(d: Uint8Array, from: number): boolean {
+  for (let i = from; i + 3 < d.length; i++) {
+    const h = d[i];
+    if (h !== 0x68 && h !== 0x48) continue;
+    const r = d[i + 1];
+    if (r !== 0x72 && r !== 0x52) continue;
+    if ((d[i + 2] === 0x45 && d[i + 3] === 0x46) || (d[i + 2] === 0x65 && d[i + 3] === 0x66)) return true;
   }
   return false;
 }
 
-function isHtml(data: Uint8Array): boolean {
-  const text = latin1(data);
-  if (text.startsWith('<%@ LANGUAGE =')) return true;
-  return HTML_MARKERS.some((m) => text.includes(m)) || hasAnchor(text);
+/** ClamAV's HTML markers, searched in the bytes: at every `<`, one of the tags, or `<a ` then href. */
+function isHtml(d: Uint8Array): boolean {
+  if (at(d, 0, ASP)) return true;
+  let anchor = -1;
+  for (let i = d.indexOf(LT); i >= 0; i = d.indexOf(LT, i + 1)) {
+    for (const m of MARKER_BYTES) if (at(d, i + 1, m)) return true;
+    if (anchor < 0 && (d[i + 1] === 0x61 || d[i + 1] === 0x41) && d[i + 2] === 0x20) anchor = i + 3;
+  }
+  return anchor >= 0 && hasHref(d, anchor);
 }
 
 function fixedMagicAt(data: Uint8Array, at: number, bytes: Uint8Array): boolean {
@@ -196,6 +207,7 @@ function fixedMagicAt(data: Uint8Array, at: number, bytes: Uint8Array): boolean 
 }
 
 const CAFEBABE = Uint8Array.of(0xca, 0xfe, 0xba, 0xbe);
+const LT = 0x3c;
 
 const NO_FACTS = { type: 'CL_TYPE_ANY', size: 0 };
 
