@@ -24,8 +24,3 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
     },
   };
 }
-
-/** Reads a whole source (callers bound `size` by the scan limits first). */
-export function readAll(source: ByteSource): Uint8Array {
-  return source.read(0, source.size);
-}

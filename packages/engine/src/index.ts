@@ -1,5 +1,5 @@
 // Public surface of @vigil/engine: the pure scanning engine (no node:* imports).
-export { type ByteSource, bytesSource, readAll } from './bytesource.js';
+export { type ByteSource, bytesSource } from './bytesource.js';
 export {
   type Allocate,
   type CompileResult,

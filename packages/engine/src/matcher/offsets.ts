@@ -62,8 +62,3 @@ export function startWindow(
       return undefined;
   }
 }
-
-/** True when the window covers the whole file: the offset does not restrict where to look. */
-export function isUnrestricted(kind: number): boolean {
-  return kind === ANY;
-}

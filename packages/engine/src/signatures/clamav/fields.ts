@@ -43,14 +43,6 @@ export function splitFields(text: string, sep: string, column = 1): Field[] {
   }
 }
 
-/** Splits at most `limit` fields; the last one keeps the rest of the text (separators included). */
-export function splitFieldsMax(text: string, sep: string, limit: number, column = 1): Field[] {
-  const all = splitFields(text, sep, column);
-  if (all.length <= limit) return all;
-  const last = all[limit - 1] as Field;
-  return [...all.slice(0, limit - 1), { text: text.slice(last.column - column), column: last.column }];
-}
-
 const DECIMAL = /^\d+$/;
 
 /** A non-negative decimal integer, or a FieldError naming `what`. */
