@@ -13,6 +13,8 @@ export interface HtmlViews {
   readonly limitHit: boolean;
 }
 
+import { keep, scratch } from './scratch.js';
+
 const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
 const GT = 0x3e;
@@ -21,12 +23,15 @@ const EQ = 0x3d;
 
 const NAMED: Readonly<Record<string, number>> = { amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27, nbsp: 0x20 };
 
-/** A growing byte buffer. */
+/** A growing byte buffer, reused between files (see scratch.ts). */
 class Bytes {
   buf: Uint8Array;
   n = 0;
-  constructor(size: number) {
-    this.buf = new Uint8Array(Math.max(16, size));
+  constructor(
+    private readonly slot: string,
+    size: number,
+  ) {
+    this.buf = scratch(slot, size);
   }
   put(b: number): void {
     if (this.n === this.buf.length) {
@@ -40,6 +45,7 @@ class Bytes {
     return this.n > 0 ? (this.buf[this.n - 1] as number) : -1;
   }
   done(): Uint8Array {
+    keep(this.slot, this.buf);
     return this.buf.subarray(0, this.n);
   }
 }
@@ -119,12 +125,13 @@ function collectLinks(d: Uint8Array, start: number, end: number, links: Bytes): 
   }
 }
 
+/** The views of `data`; valid until the next call (the buffers are reused). */
 export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): HtmlViews {
   const limitHit = data.length > opts.maxBytes;
   const d = limitHit ? data.subarray(0, opts.maxBytes) : data;
-  const full = new Collapsed(d.length);
-  const text = new Collapsed(d.length >> 1);
-  const links = new Bytes(256);
+  const full = new Collapsed('html', d.length);
+  const text = new Collapsed('html-text', d.length >> 1);
+  const links = new Bytes('html-links', 256);
   links.put(0x20);
   let tagStart = -1;
   for (let i = 0; i < d.length; i++) {

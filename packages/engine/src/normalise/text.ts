@@ -2,10 +2,13 @@
 // every run of white space (space, tab, CR, LF, VT, FF) turned into one space, as ClamAV's
 // text normaliser does before matching text files.
 
+import { scratch } from './scratch.js';
+
 const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 
+/** The normalised text of `data`; valid until the next call (the buffer is reused). */
 export function normaliseText(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length);
+  const out = scratch('text', data.length);
   let n = 0;
   let space = false;
   for (let i = 0; i < data.length; i++) {
