@@ -19,16 +19,23 @@ export interface MatchSet {
   offsets(id: number): readonly number[];
 }
 
+/**
+ * Match starts per pattern id. Each distinct start is counted; the starts themselves are kept up to
+ * MAX_KEPT per pattern (what byte compares read from), as ClamAV keeps a bounded number of offsets,
+ * so a pattern that matches at every position of a long run costs a count, not an array of them.
+ */
 class Matches implements MatchSet {
-  readonly starts = new Map<number, number[]>();
+  private readonly starts = new Map<number, Set<number>>();
+  private readonly extra = new Map<number, number>();
   record(id: number, start: number): boolean {
-    const list = this.starts.get(id);
-    if (list === undefined) {
-      this.starts.set(id, [start]);
-      return true;
+    let set = this.starts.get(id);
+    if (set === undefined) {
+      set = new Set();
+      this.starts.set(id, set);
     }
-    if (list.includes(start)) return false;
-    list.push(start);
+    if (set.has(start)) return false;
+    if (set.size < MAX_KEPT) set.add(start);
+    else this.extra.set(id, (this.extra.get(id) ?? 0) + 1);
     return true;
   }
   has(id: number): boolean {
@@ -38,12 +45,15 @@ class Matches implements MatchSet {
     return [...this.starts.keys()].sort((a, b) => a - b);
   }
   count(id: number): number {
-    return this.starts.get(id)?.length ?? 0;
+    return (this.starts.get(id)?.size ?? 0) + (this.extra.get(id) ?? 0);
   }
   offsets(id: number): readonly number[] {
     return [...(this.starts.get(id) ?? [])].sort((a, b) => a - b);
   }
 }
+
+/** Starts kept per pattern and pass (more are counted, not kept). */
+const MAX_KEPT = 4096;
 
 interface Table {
   readonly k: number;
