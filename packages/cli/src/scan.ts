@@ -3,15 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createScanner, formatDiagnostic, resolveScanOptions, type ScanOptions } from '@vigil/engine';
-import {
-  DEFAULT_DATABASE_DIR,
-  type FileOutcome,
-  loadDatabase,
-  nodeEnv,
-  ScanPool,
-  scanBytes,
-  scanFile,
-} from '@vigil/node';
+import { DEFAULT_DATABASE_DIR, loadDatabase, nodeEnv, ScanPool, scanBytes, scanFile } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs } from './args.js';
 import { Output, Report } from './output.js';
 import { VERSION } from './version.js';

@@ -39,10 +39,6 @@ export function patternsByName(dbDir: string): Map<string, string[]> {
   return out;
 }
 
-const dir = '';
-const corpus = '';
-const db = '';
-
 /**
  * True for a detection inside something the container stage (a later one) unpacks: an archive or
  * compressed file, or one of ClamAV's test files (its test program wrapped in packers, installers

@@ -337,7 +337,7 @@ test('lines for another engine level are skipped before parsing (new syntax is n
   const file = (name: string, line: string) => ({ name, bytes: new TextEncoder().encode(`${line}\n`) });
   const { database, diagnostics } = compileDatabase(
     [
-      file('x.ldb', 'New;Engine:300-400,Target:0,FutureKey:1;0;${futuresyntax}'),
+      file('x.ldb', `New;Engine:300-400,Target:0,FutureKey:1;0;${'$'}{futuresyntax}`),
       file('x.ndb', 'Old.Body:0:*:4142zz:1:100\nOk:0:*:414243'),
       file('x.hdb', `${MD5}:68:Future.Hash:250`),
     ],
@@ -351,7 +351,7 @@ test('lines for another engine level are skipped before parsing (new syntax is n
 
 test('a macro subsignature loads, never matches, and is reported', () => {
   const { diagnostics } = compileDatabase(
-    [{ name: 'm.ldb', bytes: new TextEncoder().encode('M;Engine:51-255,Target:0;0&1;414243;${6-7}0$\n') }],
+    [{ name: 'm.ldb', bytes: new TextEncoder().encode(`M;Engine:51-255,Target:0;0&1;414243;${'$'}{6-7}0$\n`) }],
     testEnv,
     { detectPua: false },
   );
