@@ -1,8 +1,7 @@
 // `vigil db compile` (text/CVD databases into one verified binary, written atomically) and
 // `vigil db info` (counts per signature kind, as sigtool --info prints them).
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { formatDiagnostic, serializeDatabase } from '@vigil/engine';
-import { DEFAULT_DATABASE_DIR, loadDatabase } from '@vigil/node';
+import { DEFAULT_DATABASE_DIR, loadDatabase, writeFileAtomically } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs } from './args.js';
 
 const COMPILE_OPTIONS: readonly OptionSpec[] = [
@@ -21,24 +20,6 @@ const INFO_OPTIONS: readonly OptionSpec[] = [
   { name: 'detect-pua', kind: 'yesno', help: 'Count the PUA signatures too' },
 ];
 
-/** Writes `bytes` to `path` so that a reader sees the old file or the whole new one, never a part. */
-export function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 function compile(argv: readonly string[]): number {
   const { values } = parseArgs(argv, COMPILE_OPTIONS);
   if (values.get('help') === true) {
@@ -55,7 +36,7 @@ function compile(argv: readonly string[]): number {
   const loaded = loadDatabase(paths, { detectPua: values.get('detect-pua') === true });
   for (const d of loaded.diagnostics) process.stderr.write(`WARNING: ${formatDiagnostic(d)}\n`);
   const bytes = serializeDatabase(loaded.database);
-  writeAtomically(output, bytes);
+  writeFileAtomically(output, bytes);
   const ms = Math.round(performance.now() - t0);
   process.stdout.write(
     `${output}: ${loaded.database.info.total} signatures, ${(bytes.length / 1048576).toFixed(1)} MB, compiled in ${ms} ms\n`,

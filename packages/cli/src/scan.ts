@@ -1,7 +1,8 @@
 // `vigil scan`: clamscan's command line, lines, summary and exit codes (0 clean, 1 found, 2 error),
 // plus --json, --jobs and a progress line on a terminal.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
 import { createScanner, formatDiagnostic, resolveScanOptions, type ScanOptions } from '@vigil/engine';
 import { DEFAULT_DATABASE_DIR, loadDatabase, nodeEnv, ScanPool, scanBytes, scanFile } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs } from './args.js';
@@ -37,7 +38,12 @@ export const SCAN_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', kind: 'flag', help: 'One JSON document per file on standard output (docs/json-output.md)' },
   { name: 'jobs', short: 'j', kind: 'count', help: 'Scan N files at once on worker threads (default: all cores)' },
   { name: 'no-progress', kind: 'flag', help: 'No progress line on a terminal' },
-  { name: 'verbose', short: 'v', kind: 'flag', help: 'Accepted for compatibility' },
+  {
+    name: 'no-cache',
+    kind: 'flag',
+    help: 'Parse text databases every run (default: keep a compiled copy in $VIGIL_CACHE_DIR or ~/.cache/vigil)',
+  },
+  { name: 'verbose', short: 'v', kind: 'flag', help: 'Also say where the compiled database came from' },
   { name: 'bell', kind: 'flag', help: 'Accepted for compatibility' },
   // Accepted so clamscan command lines keep working; unpacking is the subject of a later stage.
   ...[
@@ -69,6 +75,12 @@ function regexes(list: unknown, option: string): RegExp[] {
       throw new Error(`--${option}: bad regular expression '${r}': ${(e as Error).message}`);
     }
   });
+}
+
+/** Where compiled copies of text databases are kept: $VIGIL_CACHE_DIR, else the user's cache. */
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return process.env.VIGIL_CACHE_DIR ?? join(base, 'vigil');
 }
 
 function readStdin(): Uint8Array {
@@ -126,14 +138,21 @@ export async function runScan(argv: readonly string[]): Promise<number> {
 
   let loaded: ReturnType<typeof loadDatabase>;
   try {
-    loaded = loadDatabase((values.get('database') as string[] | undefined) ?? [DEFAULT_DATABASE_DIR], {
-      detectPua: options.detectPua,
-    });
+    loaded = loadDatabase(
+      (values.get('database') as string[] | undefined) ?? [DEFAULT_DATABASE_DIR],
+      { detectPua: options.detectPua },
+      values.get('no-cache') === true ? undefined : { dir: cacheDir() },
+    );
   } catch (e) {
     out.error(`ERROR: ${(e as Error).message}`);
     return 2;
   }
   for (const d of loaded.diagnostics) if (!json) out.error(`WARNING: ${formatDiagnostic(d)}`);
+  if (values.get('verbose') === true && loaded.cacheFile !== undefined) {
+    out.error(
+      `${loaded.fromCache === true ? 'Loaded the compiled database' : 'Compiled the database into'} ${loaded.cacheFile}`,
+    );
+  }
   const scanner = createScanner(loaded.database, nodeEnv);
 
   const counters = { directories: 0 };

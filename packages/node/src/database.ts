@@ -1,8 +1,22 @@
 // Loading signatures from disk as clamscan's -d does: a file or a directory of database files
 // (ClamAV's extensions; other names in a directory are left alone, as ClamAV leaves them), or a
 // compiled Vigil database. The result lives in a SharedArrayBuffer so worker threads share it.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   compileDatabase,
   type Database,
@@ -20,6 +34,11 @@ import { nodeEnv } from './env.js';
 /** ClamAV's default database directory (clamscan's default for -d). */
 export const DEFAULT_DATABASE_DIR = '/var/lib/clamav';
 
+/** Where compiled copies of text databases are kept between runs (see `loadDatabase`). */
+export interface DatabaseCache {
+  readonly dir: string;
+}
+
 export interface LoadedDatabase {
   readonly database: Database;
   /** The serialized database in shared memory: hand it to workers. */
@@ -28,6 +47,69 @@ export interface LoadedDatabase {
   readonly diagnostics: readonly Diagnostic[];
   /** True when the input was already a compiled database. */
   readonly precompiled: boolean;
+  /** The cache file used (read or written), when a cache was given and usable. */
+  readonly cacheFile?: string;
+  /** True when the database came from the cache (no parsing this run). */
+  readonly fromCache?: boolean;
+}
+
+/** Compiled databases kept in a cache directory: the newest few, so updates do not pile up. */
+const CACHE_KEEP = 2;
+
+/**
+ * The cache key of a set of -d paths: every database file they name, with its size, modification
+ * time and inode, the load options, and this build of Vigil (so an upgrade never reuses a file
+ * compiled by older code). No file is read to compute it.
+ */
+function cacheKey(paths: readonly string[], options: LoadOptions): string {
+  const parts: unknown[] = [options.detectPua];
+  const self = fileURLToPath(import.meta.url);
+  for (const code of [self, join(dirname(self), '..', '..', 'engine', 'dist', 'database', 'compile.js')]) {
+    const st = statSync(code, { throwIfNoEntry: false });
+    parts.push(code, st?.size, st?.mtimeMs);
+  }
+  for (const p of paths) {
+    const abs = resolve(p);
+    const st = statSync(abs);
+    const files = st.isDirectory()
+      ? readdirSync(abs)
+          .filter(isDatabaseFileName)
+          .sort()
+          .map((n) => join(abs, n))
+      : [abs];
+    for (const f of files) {
+      const fs = statSync(f);
+      parts.push(f, fs.size, fs.mtimeMs, fs.ino);
+    }
+  }
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** Keeps the newest CACHE_KEEP compiled databases in the cache directory. */
+function pruneCache(dir: string): void {
+  const entries = readdirSync(dir)
+    .filter((n) => n.endsWith('.vdb'))
+    .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(CACHE_KEEP)) rmSync(e.path, { force: true });
+}
+
+/** Writes `bytes` to `path` so that a reader sees the old file or the whole new one, never a part. */
+export function writeFileAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 function ioError(path: string, e: unknown): VigilError {
@@ -95,8 +177,12 @@ function readShared(path: string, size: number): Uint8Array {
   return shared;
 }
 
-/** Loads one or more -d paths. Throws E_SIGNATURE (with diagnostics), E_DATABASE_FORMAT, E_CVD or E_IO. */
-export function loadDatabase(paths: readonly string[], options: LoadOptions): LoadedDatabase {
+/**
+ * Loads one or more -d paths. Throws E_SIGNATURE (with diagnostics), E_DATABASE_FORMAT, E_CVD or E_IO.
+ * With `cache`, text databases are compiled once and later runs open the compiled copy (a database
+ * that loaded with warnings is not cached, so its warnings are printed every time).
+ */
+export function loadDatabase(paths: readonly string[], options: LoadOptions, cache?: DatabaseCache): LoadedDatabase {
   if (paths.length === 1) {
     const only = paths[0] as string;
     const st = statSync(only, { throwIfNoEntry: false });
@@ -104,6 +190,38 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions): Lo
       const shared = readShared(only, st.size);
       return { database: openDatabase(shared, nodeEnv), shared, diagnostics: [], precompiled: true };
     }
+  }
+  if (cache !== undefined) {
+    let file: string | undefined;
+    try {
+      file = join(cache.dir, `${cacheKey(paths, options)}.vdb`);
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (st?.isFile()) {
+        const shared = readShared(file, st.size);
+        return {
+          database: openDatabase(shared, nodeEnv),
+          shared,
+          diagnostics: [],
+          precompiled: false,
+          cacheFile: file,
+          fromCache: true,
+        };
+      }
+    } catch {
+      // An unreadable or damaged cache entry is compiled again below (and replaced).
+    }
+    const loaded = loadDatabase(paths, options);
+    if (file !== undefined && loaded.diagnostics.length === 0) {
+      try {
+        mkdirSync(cache.dir, { recursive: true });
+        writeFileAtomically(file, loaded.shared);
+        pruneCache(cache.dir);
+        return { ...loaded, cacheFile: file, fromCache: false };
+      } catch {
+        // A cache that cannot be written only costs the next run the parse.
+      }
+    }
+    return loaded;
   }
   const inputs = paths.flatMap(readDatabaseInputs);
   const compiled = inputs.find((i) => isCompiledDatabase(i.bytes));

@@ -1,5 +1,12 @@
 // @vigil/node: the engine's Node.js adapters (host services, database loading, files, workers).
-export { DEFAULT_DATABASE_DIR, type LoadedDatabase, loadDatabase, readDatabaseInputs } from './database.js';
+export {
+  type DatabaseCache,
+  DEFAULT_DATABASE_DIR,
+  type LoadedDatabase,
+  loadDatabase,
+  readDatabaseInputs,
+  writeFileAtomically,
+} from './database.js';
 export { nodeEnv } from './env.js';
 export { ScanPool, type WorkerInit } from './pool.js';
 export { type FileOutcome, scanBytes, scanFile } from './scanfile.js';

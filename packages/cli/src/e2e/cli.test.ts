@@ -195,6 +195,35 @@ test('a FIFO is never opened: skipped inside a directory, refused on the command
   assert.equal(direct.stderr, `WARNING: ${special}/pipe: Not supported file type\n`);
 });
 
+test('text databases are compiled once into the cache, reused, and recompiled when a file changes', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'vigil-cache-test-'));
+  const sigDir = join(dir, 'cached-sigs');
+  mkdirSync(sigDir);
+  writeFileSync(join(sigDir, 'a.ndb'), readFileSync(join(sigs, 'test.ndb')));
+  const scanWith = () =>
+    run(vigilBin, ['scan', '-v', '--no-summary', '-d', sigDir, join(files, 'bad.txt')], undefined, {
+      VIGIL_CACHE_DIR: cache,
+    });
+  const first = scanWith();
+  assert.match(first.stderr, /^Compiled the database into .+\.vdb\n$/);
+  const second = scanWith();
+  assert.match(second.stderr, /^Loaded the compiled database .+\.vdb\n$/);
+  assert.equal(second.stdout, first.stdout);
+  writeFileSync(join(sigDir, 'a.ndb'), 'Other.Sig:0:*:776f726c640a\n');
+  const third = scanWith();
+  assert.match(third.stderr, /^Compiled the database into/);
+  assert.equal(third.stdout, `${files}/bad.txt: Other.Sig.UNOFFICIAL FOUND\n`);
+  const none = run(
+    vigilBin,
+    ['scan', '-v', '--no-cache', '--no-summary', '-d', sigDir, join(files, 'bad.txt')],
+    undefined,
+    { VIGIL_CACHE_DIR: cache },
+  );
+  assert.equal(none.stderr, '');
+  assert.ok(readdirSync(cache).filter((f) => f.endsWith('.vdb')).length <= 2, 'old entries are pruned');
+  rmSync(cache, { recursive: true, force: true });
+});
+
 test('unknown options and bad values are errors that name the option', () => {
   const r = vigil(['scan', '--colour', files]);
   assert.equal(r.status, 2);

@@ -1,6 +1,7 @@
 // Helpers for black-box tests that run vigil and the real ClamAV side by side.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,8 +29,17 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], input?: string): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...(input === undefined ? {} : { input }) });
+/** Each test process keeps vigil's compiled-database cache to itself. */
+const cacheDir = mkdtempSync(join(tmpdir(), 'vigil-cache-'));
+process.on('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
+
+export function run(cmd: string, args: readonly string[], input?: string, env: Record<string, string> = {}): Run {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, VIGIL_CACHE_DIR: cacheDir, ...env },
+    ...(input === undefined ? {} : { input }),
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
