@@ -35,8 +35,17 @@ export const HASH_INDEXES = [
 export type HashIndexKey = (typeof HASH_INDEXES)[number];
 
 /** Counting kinds and index keys per hash scope, made once (the hash path runs a million times). */
-const HASH_KIND = { file: 'hdb', section: 'mdb', import: 'imp' } as const;
-const PUA_HASH_KIND = { file: 'hdb-pua', section: 'mdb-pua', import: 'imp-pua' } as const;
+/** Counted as sigtool names them: MD5 file hashes `hdb`, SHA ones `hsb`; sections `mdb`/`msb`. */
+const HASH_KIND = {
+  file: { md5: 'hdb', sha1: 'hsb', sha256: 'hsb' },
+  section: { md5: 'mdb', sha1: 'msb', sha256: 'msb' },
+  import: { md5: 'imp', sha1: 'imp', sha256: 'imp' },
+} as const;
+const PUA_HASH_KIND = {
+  file: { md5: 'hdb-pua', sha1: 'hsb-pua', sha256: 'hsb-pua' },
+  section: { md5: 'mdb-pua', sha1: 'msb-pua', sha256: 'msb-pua' },
+  import: { md5: 'imp-pua', sha1: 'imp-pua', sha256: 'imp-pua' },
+} as const;
 const INDEX_KEY = {
   file: { md5: 'file.md5', sha1: 'file.sha1', sha256: 'file.sha256' },
   section: { md5: 'section.md5', sha1: 'section.sha1', sha256: 'section.sha256' },
@@ -98,7 +107,7 @@ export class DatabaseBuilder implements SignatureSink {
 
   hash(sig: HashSignature, pua: boolean): void {
     if (!this.admit(sig.name)) return;
-    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[sig.scope], sig.source);
+    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[sig.scope][sig.algo], sig.source);
     this.index(INDEX_KEY[sig.scope][sig.algo]).add(
       sig.digest,
       sig.size,
@@ -121,7 +130,7 @@ export class DatabaseBuilder implements SignatureSink {
       this.skippedByIgnore++;
       return;
     }
-    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[scope], source);
+    this.bump((pua ? PUA_HASH_KIND : HASH_KIND)[scope][algo], source);
     const nameId = this.names.addAscii(src, nameStart, nameEnd, source.official !== true);
     this.index(INDEX_KEY[scope][algo]).addAscii(src, digestAt, size, nameId);
   }
