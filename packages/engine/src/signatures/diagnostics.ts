@@ -18,6 +18,7 @@ export type DiagnosticCode =
   | 'S013' // container (.cvd/.cld/.cud) problem
   | 'S014' // unknown database file kind
   | 'S015' // a pattern ClamAV would refuse (e.g. too short, too few static bytes)
+  | 'S016' // an empty file or an empty line where ClamAV refuses one
   | 'W001'; // warning: loaded but will not run (e.g. bytecode) or skipped by functionality level
 
 /** One finding in a signature file. `line` and `column` are 1-based; column 0 means the whole line. */

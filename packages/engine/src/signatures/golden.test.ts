@@ -70,10 +70,10 @@ function bad(name: string, line: string): string {
 const MD5 = '44d88612fea8a8f36de82e1278abb02f';
 const SHA256 = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f';
 
-test('.hdb/.hsb: digest, size or *, name, flevel; comments and blank lines skipped', () => {
+test('.hdb/.hsb: digest, size or *, name, flevel; comment lines skipped', () => {
   const { sink, diagnostics } = parse(
     'x.hdb',
-    `# comment\n\n${MD5}:68:Eicar-Test\r\n${SHA256.toUpperCase()}:*:Any.Size:73\n${MD5}0:1:X\n`,
+    `# comment\n# another\n${MD5}:68:Eicar-Test\r\n${SHA256.toUpperCase()}:*:Any.Size:73\n${MD5}0:1:X\n`,
   );
   assert.deepEqual(
     diagnostics.map((d) => d.code),
@@ -305,6 +305,19 @@ test('bytecode and YARA files are counted with a warning that they do not run; a
   const yar = parse('x.yar', 'rule a { condition: true }\nprivate rule b { condition: false }\n');
   assert.deepEqual(yar.sink.aux, ['yara', 'yara']);
   assert.equal(parse('x.zzz', 'x').diagnostics[0]?.code, 'S014');
+});
+
+test('an empty file and an empty line are refused where ClamAV refuses them', () => {
+  assert.deepEqual(
+    parse('x.ndb', '').diagnostics.map((d) => `${d.code} ${d.line} ${d.message}`),
+    ['S016 0 the database file is empty'],
+  );
+  assert.deepEqual(
+    parse('x.hdb', `${MD5}:68:A\n\n`).diagnostics.map((d) => `${d.code} ${d.line} ${d.message}`),
+    ['S016 2 empty line'],
+  );
+  assert.deepEqual(parse('x.ign2', '').diagnostics, [], '.ign2 may be empty');
+  assert.deepEqual(parse('x.ndb', '# only a comment\n').diagnostics, [], 'a comment is not emptiness');
 });
 
 test('a bad line does not stop the lines after it', () => {

@@ -133,6 +133,13 @@ function lineText(b: Uint8Array, start: number, end: number): string {
   return new TextDecoder('latin1').decode(b.subarray(start, end));
 }
 
+/**
+ * The formats ClamAV refuses when empty (no bytes at all) or when a line is empty (checked with
+ * clamscan 1.4: "Empty database file", "Problem parsing database at line N"); comment lines are
+ * fine. Other formats (.ign2 .pdb .wdb .cfg ...) accept both.
+ */
+const STRICT_LINES: ReadonlySet<LineKind['k']> = new Set(['hash', 'allow', 'ndb', 'db', 'ldb', 'ftm']);
+
 function parseLines(
   kind: LineKind,
   file: string,
@@ -141,6 +148,18 @@ function parseLines(
   ctx: ParseContext,
   official: boolean,
 ): void {
+  const strict = STRICT_LINES.has(kind.k) || (kind.k === 'aux' && (kind.kind === 'cdb' || kind.kind === 'idb'));
+  if (strict && bytes.length === 0) {
+    ctx.diagnostics.push({
+      severity: 'error',
+      code: 'S016',
+      file,
+      line: 0,
+      column: 0,
+      message: 'the database file is empty',
+    });
+    return;
+  }
   const fileRef: SourceRef = official ? { file, line: 0, official } : { file, line: 0 };
   const fast = kind.k === 'hash' && sink.hashAscii !== undefined ? kind : undefined;
   const found: HashLineBytes = { algo: 'md5', digestAt: 0, size: null, nameStart: 0 };
@@ -152,6 +171,11 @@ function parseLines(
     const next = end + 1;
     lineNo++;
     if (end > start && bytes[end - 1] === 0x0d) end--;
+    if (end === start && strict) {
+      ctx.diagnostics.push({ severity: 'error', code: 'S016', file, line: lineNo, column: 0, message: 'empty line' });
+      start = next;
+      continue;
+    }
     if (end === start || bytes[start] === 0x23) {
       start = next;
       continue;
