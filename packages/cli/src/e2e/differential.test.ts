@@ -212,3 +212,24 @@ test("ClamAV's test files: the same detections with body and logical signatures 
   assert.ok(want.size >= 20, `clamscan found ${want.size}`);
   assert.deepEqual([...foundLines(vig.stdout)].sort(), [...want].sort());
 });
+
+test('PE section hashes (.mdb, made by sigtool --mdb): vigil finds each file by its own sections, as clamscan does', () => {
+  const sigs = join(dir, 'mdb-sigs');
+  mkdirSync(sigs);
+  const files = ['clam.exe', 'clam-upx.exe', 'clam-fsg.exe'].map((f) => join('/usr/share/clamav-testfiles', f));
+  const lines: string[] = [];
+  for (const f of files) {
+    // sigtool prints each section's `size:md5` in its debug output.
+    const out = run('sigtool', ['--mdb', f]);
+    const sections = [...`${out.stdout}${out.stderr}`.matchAll(/Section\{\d+\}: (\d+:[0-9a-f]{32})/g)].map((m) => m[1]);
+    assert.ok(sections.length > 0, `sigtool printed no sections for ${f}`);
+    for (const s of sections) lines.push(`${s}:Sect-${f.slice(f.lastIndexOf('/') + 1)}`);
+  }
+  writeFileSync(join(sigs, 'sections.mdb'), `${lines.join('\n')}\n`);
+  const vig = run(vigilBin, ['scan', '--allmatch', '--no-summary', '-i', '-d', sigs, ...files]);
+  const clam = run('clamscan', ['--allmatch', '--no-summary', '-i', '-d', sigs, ...files]);
+  const own = new Set(files.map((f) => `${f}: Sect-${f.slice(f.lastIndexOf('/') + 1)}.UNOFFICIAL FOUND`));
+  // clamscan also finds clam.exe's sections inside the packed files it unpacks (the container stage).
+  assert.deepEqual(foundLines(vig.stdout), own);
+  for (const l of own) assert.ok(foundLines(clam.stdout).has(l), `clamscan: ${l}`);
+});
