@@ -5,6 +5,7 @@
 // twice (a bind-mount loop) is reported instead of entered.
 import { lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ioErrorText } from '@vigil/node';
 
 export type Entry =
   | { readonly kind: 'file'; readonly path: string; readonly size: number }
@@ -36,18 +37,13 @@ export interface WalkCounters {
   directories: number;
 }
 
-function errorText(e: unknown): string {
-  const code = e instanceof Error && 'code' in e ? String(e.code) : '';
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'Access denied';
-  if (code === 'ELOOP') return 'Too many levels of symbolic links';
-  return e instanceof Error ? e.message : String(e);
+/** Left out by an exclude pattern, or by include patterns it matches none of. */
+function leftOut(path: string, exclude: readonly RegExp[], include: readonly RegExp[]): boolean {
+  return exclude.some((r) => r.test(path)) || (include.length > 0 && !include.some((r) => r.test(path)));
 }
 
 function fileEntry(path: string, st: Stats, o: WalkOptions): Entry {
-  if (o.exclude.some((r) => r.test(path)) || (o.include.length > 0 && !o.include.some((r) => r.test(path)))) {
-    return { kind: 'note', path, note: 'Excluded' };
-  }
+  if (leftOut(path, o.exclude, o.include)) return { kind: 'note', path, note: 'Excluded' };
   if (st.size === 0) return { kind: 'note', path, note: 'Empty file' };
   return { kind: 'file', path, size: st.size };
 }
@@ -57,7 +53,7 @@ function* walkDir(dir: string, o: WalkOptions, c: WalkCounters, seen: Set<string
   try {
     names = readdirSync(dir).sort();
   } catch (e) {
-    yield { kind: 'error', path: dir, message: `Can't open directory: ${errorText(e)}` };
+    yield { kind: 'error', path: dir, message: `Can't open directory: ${ioErrorText(e)}` };
     return;
   }
   c.directories++;
@@ -67,17 +63,14 @@ function* walkDir(dir: string, o: WalkOptions, c: WalkCounters, seen: Set<string
     try {
       st = lstatSync(path);
     } catch (e) {
-      yield { kind: 'error', path, message: errorText(e) };
+      yield { kind: 'error', path, message: ioErrorText(e) };
       continue;
     }
     if (st.isSymbolicLink()) {
       yield { kind: 'note', path, note: 'Symbolic link' };
     } else if (st.isDirectory()) {
       if (!o.recursive) continue;
-      if (
-        o.excludeDir.some((r) => r.test(path)) ||
-        (o.includeDir.length > 0 && !o.includeDir.some((r) => r.test(path)))
-      ) {
+      if (leftOut(path, o.excludeDir, o.includeDir)) {
         yield { kind: 'note', path, note: 'Excluded' };
         continue;
       }
@@ -103,7 +96,7 @@ export function* walkTargets(targets: readonly string[], o: WalkOptions, c: Walk
     try {
       st = statSync(target);
     } catch (e) {
-      const message = errorText(e);
+      const message = ioErrorText(e);
       yield { kind: 'error', path: target, message, warning: `${target}: Can't access file` };
       continue;
     }

@@ -9,4 +9,4 @@ export {
 } from './database.js';
 export { nodeEnv } from './env.js';
 export { ScanPool, type WorkerInit } from './pool.js';
-export { type FileOutcome, scanBytes, scanFile } from './scanfile.js';
+export { type FileOutcome, ioErrorText, scanBytes, scanFile } from './scanfile.js';

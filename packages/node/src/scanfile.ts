@@ -8,11 +8,13 @@ export type FileOutcome =
   | { readonly status: 'scanned'; readonly size: number; readonly result: ScanResult }
   | { readonly status: 'error'; readonly message: string };
 
-function reason(e: unknown): string {
+/** What went wrong with a file, in clamscan's words where it has them. */
+export function ioErrorText(e: unknown): string {
   const code = e instanceof Error && 'code' in e ? String(e.code) : '';
   if (code === 'ENOENT') return 'No such file or directory';
   if (code === 'EACCES' || code === 'EPERM') return 'Access denied';
   if (code === 'EISDIR') return 'Is a directory';
+  if (code === 'ELOOP') return 'Too many levels of symbolic links';
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -46,7 +48,7 @@ export function scanFile(scanner: Scanner, path: string, options: ScanOptions): 
     const bytes = readWhole(fd, size);
     return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options) };
   } catch (e) {
-    return { status: 'error', message: reason(e) };
+    return { status: 'error', message: ioErrorText(e) };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -14,8 +14,8 @@ export interface HtmlViews {
 }
 
 import { keep, scratch } from './scratch.js';
+import { isSpace } from './text.js';
 
-const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
 const GT = 0x3e;
 const LT = 0x3c;

@@ -4,7 +4,8 @@
 
 import { scratch } from './scratch.js';
 
-const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+/** ASCII white space: space, tab, LF, VT, FF, CR. */
+export const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 
 /** The normalised text of `data`; valid until the next call (the buffer is reused). */
 export function normaliseText(data: Uint8Array): Uint8Array {

@@ -22,7 +22,7 @@ export interface Scanner {
 const ALGOS: readonly HashAlgo[] = ['md5', 'sha1', 'sha256'];
 
 /** Inputs this small are not scanned, as in ClamAV. */
-export const SMALL_DATA = 5;
+const SMALL_DATA = 5;
 
 /** The state of one input's scan: what was found, and whether to go on. */
 export class ScanRun {

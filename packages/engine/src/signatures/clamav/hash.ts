@@ -1,6 +1,7 @@
 // Hash signature lines: .hdb .hsb .fp .sfp (`Digest:Size:Name[:MinFL[:MaxFL]]`) and .mdb .msb .imp
 // (`Size:Digest:Name[:MinFL[:MaxFL]]`). A database holds millions of them, so the common good line
-// is read with indexOf and no intermediate objects; fields are only built to explain a bad one.
+// is read in place from the file's bytes (`readHashLineBytes`); every other line goes through
+// `parseHashLine`, which splits it into fields and explains what is wrong.
 import type { HashSignature, SourceRef } from '../types.js';
 import {
   decimal,
@@ -15,11 +16,14 @@ import {
 
 const ALGO_BY_LENGTH: Record<number, HashSignature['algo']> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
 
+/** A hex digit's character code (either case). */
+function isHexCode(code: number): boolean {
+  const c = code | 0x20;
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+}
+
 function isHex(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) | 0x20;
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
+  for (let i = 0; i < s.length; i++) if (!isHexCode(s.charCodeAt(i))) return false;
   return true;
 }
 
@@ -47,21 +51,6 @@ export function parseHashLine(
   sizeFirst: boolean,
   source: SourceRef,
 ): HashSignature {
-  // Fast path: exactly three fields, no flevel.
-  const a = line.indexOf(':');
-  const b = a < 0 ? -1 : line.indexOf(':', a + 1);
-  if (b > 0 && line.indexOf(':', b + 1) < 0) {
-    const first = line.slice(0, a);
-    const second = line.slice(a + 1, b);
-    const digestText = sizeFirst ? second : first;
-    const sizeText = sizeFirst ? first : second;
-    const algo = ALGO_BY_LENGTH[digestText.length];
-    const size = sizeText === '*' ? null : /^\d+$/.test(sizeText) ? Number(sizeText) : Number.NaN;
-    const name = line.slice(b + 1);
-    if (algo !== undefined && isHex(digestText) && !Number.isNaN(size) && name !== '') {
-      return { scope, algo, digest: digestText.toLowerCase(), size, name, source };
-    }
-  }
   const fields = splitFields(line, ':');
   fieldCount(fields, 3, 5, sizeFirst ? 'Size:Hash:Name[:MinFL[:MaxFL]]' : 'Hash:Size:Name[:MinFL[:MaxFL]]');
   const [f0, f1, f2] = fields as [Field, Field, Field];
@@ -73,13 +62,8 @@ export function parseHashLine(
   return { scope, algo, digest, size, name, source, ...(flevel === undefined ? {} : { flevel }) };
 }
 
-const ALGO_BY_DIGITS: Record<number, HashSignature['algo']> = ALGO_BY_LENGTH;
-
 function hexRun(b: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = (b[i] as number) | 0x20;
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
+  for (let i = start; i < end; i++) if (!isHexCode(b[i] as number)) return false;
   return true;
 }
 
@@ -113,7 +97,7 @@ export function readHashLineBytes(
   const dEnd = sizeFirst ? c2 : c1;
   const sStart = sizeFirst ? start : c1 + 1;
   const sEnd = sizeFirst ? c1 : c2;
-  const algo = ALGO_BY_DIGITS[dEnd - dStart];
+  const algo = ALGO_BY_LENGTH[dEnd - dStart];
   if (algo === undefined || !hexRun(b, dStart, dEnd)) return false;
   let size: number | null = null;
   if (!(sEnd - sStart === 1 && b[sStart] === 0x2a)) {
