@@ -71,12 +71,7 @@ function cacheKey(paths: readonly string[], options: LoadOptions): string {
   for (const p of paths) {
     const abs = resolve(p);
     const st = statSync(abs);
-    const files = st.isDirectory()
-      ? readdirSync(abs)
-          .filter(isDatabaseFileName)
-          .sort()
-          .map((n) => join(abs, n))
-      : [abs];
+    const files = st.isDirectory() ? databaseFilesIn(abs).map((n) => join(abs, n)) : [abs];
     for (const f of files) {
       const fs = statSync(f);
       parts.push(f, fs.size, fs.mtimeMs, fs.ino);
@@ -128,6 +123,13 @@ function readBytes(path: string): Uint8Array {
   }
 }
 
+/** The names of the database files ClamAV would load from a directory, sorted. */
+function databaseFilesIn(dir: string): string[] {
+  const names = readdirSync(dir).filter(isDatabaseFileName).sort();
+  // A .cld supersedes the .cvd of the same name, as in ClamAV's directory.
+  return names.filter((n) => !(n.endsWith('.cvd') && names.includes(`${n.slice(0, -4)}.cld`)));
+}
+
 /** The database files a -d argument names: the file itself, or a directory's database files. */
 export function readDatabaseInputs(path: string): DatabaseInput[] {
   let st: ReturnType<typeof statSync>;
@@ -137,9 +139,7 @@ export function readDatabaseInputs(path: string): DatabaseInput[] {
     throw ioError(path, e);
   }
   if (!st.isDirectory()) return [{ name: basename(path), bytes: readBytes(path) }];
-  const names = readdirSync(path).filter(isDatabaseFileName).sort();
-  // A .cld supersedes the .cvd of the same name, as in ClamAV's directory.
-  const kept = names.filter((n) => !(n.endsWith('.cvd') && names.includes(`${n.slice(0, -4)}.cld`)));
+  const kept = databaseFilesIn(path);
   if (kept.length === 0)
     throw new VigilError('E_IO', `No supported database files found in ${path}`, { details: { path } });
   return kept.map((n) => ({ name: n, bytes: readBytes(join(path, n)) }));
