@@ -24,11 +24,12 @@ export interface FileDocument {
   readonly type: 'file';
   readonly path: string;
   readonly status: 'clean' | 'infected' | 'error' | 'skipped';
-  readonly detections: readonly Detection[];
+  readonly detections: readonly (Detection & { readonly location: string })[];
   readonly fileType?: string;
   readonly size?: number;
   readonly reason?: string;
-  readonly limitsHit?: readonly { readonly limit: string; readonly value: number }[];
+  readonly limitsHit?: readonly { readonly limit: string; readonly value: number; readonly location: string }[];
+  readonly warnings?: readonly string[];
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -134,12 +135,14 @@ export class Report {
     t.bytesScanned += r.bytesScanned;
     if (r.verdict === 'infected') t.infected++;
     if (this.opts.json) {
-      const limitsHit = r.limitsHit.map((l) => ({ limit: l.limit, value: l.value }));
+      const location = (inside: readonly string[]) => [path, ...inside].join('//');
+      const limitsHit = r.limitsHit.map((l) => ({ limit: l.limit, value: l.value, location: location(l.path) }));
       this.doc(path, r.verdict, {
-        detections: r.detections,
+        detections: r.detections.map((d) => ({ ...d, location: location(d.path) })),
         fileType: r.fileType,
         size: o.size,
         ...(limitsHit.length > 0 ? { limitsHit } : {}),
+        ...(r.warnings.length > 0 ? { warnings: r.warnings } : {}),
       });
     } else if (r.verdict === 'infected') {
       for (const d of r.detections) this.out.line(`${path}: ${d.name} FOUND`);

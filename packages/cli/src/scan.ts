@@ -45,21 +45,24 @@ export const SCAN_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'verbose', short: 'v', kind: 'flag', help: 'Also say where the compiled database came from' },
   { name: 'bell', kind: 'flag', help: 'Accepted for compatibility' },
-  // Accepted so clamscan command lines keep working; unpacking is the subject of a later stage.
-  ...[
-    'scan-archive',
-    'scan-mail',
-    'scan-pdf',
-    'scan-ole2',
-    'scan-pe',
-    'scan-elf',
-    'scan-html',
-    'scan-swf',
-    'scan-xmldocs',
-    'scan-hwp3',
-    'scan-onenote',
-    'scan-image',
-  ].map((name): OptionSpec => ({ name, kind: 'yesno', help: 'Accepted; containers are not unpacked yet' })),
+  { name: 'max-scantime', kind: 'count', help: 'Stop scanning a file after N milliseconds (default 120000; 0: none)' },
+  ...(
+    [
+      ['scan-archive', 'Unpack archives and compressed files (default yes)'],
+      ['scan-mail', 'Decode mail and its attachments (default yes)'],
+      ['scan-html', 'Extract what HTML embeds, such as data: URIs (default yes)'],
+      ['scan-pdf', 'Look into PDF documents (default yes)'],
+      ['scan-ole2', 'Look into OLE2 documents (default yes)'],
+      ['scan-pe', 'Match PE section hashes (default yes)'],
+    ] as const
+  ).map(([name, help]): OptionSpec => ({ name, kind: 'yesno', help })),
+  { name: 'alert-exceeds-max', kind: 'yesno', help: 'Report files a limit stopped as Heuristics.Limits.Exceeded.*' },
+  { name: 'alert-encrypted', kind: 'yesno', help: 'Report encrypted archive members as Heuristics.Encrypted.*' },
+  { name: 'alert-broken', kind: 'yesno', help: 'Report damaged executables as Heuristics.Broken.Executable' },
+  // Accepted so clamscan command lines keep working; these formats are not looked into yet.
+  ...['scan-elf', 'scan-swf', 'scan-xmldocs', 'scan-hwp3', 'scan-onenote', 'scan-image'].map(
+    (name): OptionSpec => ({ name, kind: 'yesno', help: 'Accepted for compatibility' }),
+  ),
 ];
 
 const USAGE = 'Usage: vigil scan [options] [file/directory/-]...';
@@ -75,6 +78,17 @@ function regexes(list: unknown, option: string): RegExp[] {
       throw new Error(`--${option}: bad regular expression '${r}': ${(e as Error).message}`);
     }
   });
+}
+
+/** The yes/no options given on the command line, as scan options. */
+type Switch = { [K in keyof ScanOptions]: ScanOptions[K] extends boolean ? K : never }[keyof ScanOptions];
+function switches(
+  values: ReadonlyMap<string, unknown>,
+  names: Readonly<Record<string, Switch>>,
+): Partial<Record<Switch, boolean>> {
+  const out: Partial<Record<Switch, boolean>> = {};
+  for (const [flag, key] of Object.entries(names)) if (values.has(flag)) out[key] = values.get(flag) === true;
+  return out;
 }
 
 /** Where compiled copies of text databases are kept: $VIGIL_CACHE_DIR, else the user's cache. */
@@ -109,6 +123,18 @@ export async function runScan(argv: readonly string[]): Promise<number> {
     ...(values.has('max-scansize') ? { maxScanSize: values.get('max-scansize') as number } : {}),
     ...(values.has('max-recursion') ? { maxRecursion: values.get('max-recursion') as number } : {}),
     ...(values.has('max-files') ? { maxFiles: values.get('max-files') as number } : {}),
+    ...(values.has('max-scantime') ? { maxScanTime: values.get('max-scantime') as number } : {}),
+    ...switches(values, {
+      'scan-archive': 'scanArchive',
+      'scan-mail': 'scanMail',
+      'scan-html': 'scanHtml',
+      'scan-pdf': 'scanPdf',
+      'scan-ole2': 'scanOle2',
+      'scan-pe': 'scanPe',
+      'alert-exceeds-max': 'alertExceedsMax',
+      'alert-encrypted': 'alertEncrypted',
+      'alert-broken': 'alertBroken',
+    }),
   });
   const walkOptions = {
     recursive: values.get('recursive') === true,

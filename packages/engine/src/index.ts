@@ -12,7 +12,7 @@ export {
   openDatabase,
   serializeDatabase,
 } from './database/api.js';
-export type { EngineEnv, HashAlgo } from './env.js';
+export type { DeflateFormat, EngineEnv, HashAlgo, Inflated } from './env.js';
 export { isVigilError, VigilError, type VigilErrorCode } from './errors.js';
 export { DEFAULT_SCAN_OPTIONS, resolveScanOptions, type ScanOptions } from './scan/options.js';
 export { createScanner, type Scanner } from './scan/scanner.js';

@@ -1,6 +1,7 @@
 // Scanning one file from disk: size checks before reading, and errors as values (a file that
 // cannot be read is reported, never thrown past the caller).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { bytesSource, type Scanner, type ScanOptions, type ScanResult } from '@vigil/engine';
 
 /** What became of one file. */
@@ -42,11 +43,11 @@ export function scanFile(scanner: Scanner, path: string, options: ScanOptions): 
     fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
     if (size > options.maxFileSize) {
-      const result = scanner.scan({ size, read: () => new Uint8Array(0) }, options);
+      const result = scanner.scan({ size, read: () => new Uint8Array(0) }, options, basename(path));
       return { status: 'scanned', size, result };
     }
     const bytes = readWhole(fd, size);
-    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options) };
+    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, basename(path)) };
   } catch (e) {
     return { status: 'error', message: ioErrorText(e) };
   } finally {
@@ -56,5 +57,5 @@ export function scanFile(scanner: Scanner, path: string, options: ScanOptions): 
 
 /** Scans bytes already read (standard input). */
 export function scanBytes(scanner: Scanner, bytes: Uint8Array, options: ScanOptions): FileOutcome {
-  return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options) };
+  return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, 'stdin') };
 }

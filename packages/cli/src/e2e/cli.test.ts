@@ -140,7 +140,7 @@ test('--json: one document per file, then a summary', () => {
     type: 'file',
     path: `${files}/bad.txt`,
     status: 'infected',
-    detections: [{ name: 'Test.Body.UNOFFICIAL', kind: 'body', path: [], offset: 34 }],
+    detections: [{ name: 'Test.Body.UNOFFICIAL', kind: 'body', path: [], offset: 34, location: `${files}/bad.txt` }],
     fileType: 'CL_TYPE_TEXT_ASCII',
     size: 62,
   });

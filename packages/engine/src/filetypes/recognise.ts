@@ -3,6 +3,7 @@
 // then the text test on the first 1024 bytes, then, for text, the HTML markers anywhere in the file.
 // Magic from a database's .ftm comes before the built-in entries, as ClamAV loads it over them.
 import type { ByteSource } from '../bytesource.js';
+import { isTarHeader } from '../containers/tar/index.js';
 import { naiveStarts } from '../matcher/naive.js';
 import type { FileTypeMagic } from '../signatures/types.js';
 import { NO_MODIFIERS } from '../signatures/types.js';
@@ -67,6 +68,7 @@ const MAGIC: readonly (readonly [number, string, FileType])[] = [
   [512, '4546492050415254', 'CL_TYPE_GPT'],
   [0, '4c0000000114020000000000c000000000000046', 'CL_TYPE_LNK'],
   [0, '45474741', 'CL_TYPE_EGG'],
+  [0, hexOf('(This file must be converted with BinHex'), 'CL_TYPE_BINHEX'],
   // Mail headers at the start of a file.
   ...[
     '>From ',
@@ -236,6 +238,8 @@ export function recogniseType(source: ByteSource, extra: readonly FileTypeMagic[
       : 'CL_TYPE_MACHO_UNIBIN';
   }
   const type = textType(head.subarray(0, TEXT_PROBE));
+  // A tar header without the ustar magic (V7 tar) is known by its checksum.
+  if (type === 'CL_TYPE_BINARY_DATA' && isTarHeader(head, 0)) return 'CL_TYPE_OLD_TAR';
   if (type.startsWith('CL_TYPE_TEXT') && isHtml(source.read(0, source.size))) return 'CL_TYPE_HTML';
   return type;
 }

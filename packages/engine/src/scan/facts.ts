@@ -24,7 +24,7 @@ export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFact
   const { groups } = run.db;
   if (facts.type === 'CL_TYPE_HTML' && (groups.html !== undefined || groups.raw !== undefined)) {
     const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
-    if (html.limitHit) run.limitsHit.push({ limit: 'MaxHTMLNormalize', value: run.options.maxHtmlNormalize, path: [] });
+    if (html.limitHit) run.limit('MaxHTMLNormalize');
     for (const view of html.views) yield ['html', view];
   }
   if (facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {

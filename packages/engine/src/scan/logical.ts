@@ -71,14 +71,14 @@ export function evaluateGroup(run: ScanRun, group: Group, data: Uint8Array, view
     } else if (bodyOk(id)) {
       const offset = ms.offsets(id)[0];
       const name = run.db.name(run.db.bodyName[g.ownerRef[id] as number] as number);
-      run.report({ name, kind: 'body', path: [], ...(offset === undefined ? {} : { offset }) });
+      run.report(name, 'body', offset);
     }
   }
   if (run.done) return;
   for (const li of [...touched].sort((a, b) => a - b)) {
     const l = run.db.logicals[li] as LogicalMeta;
-    if (!tdbHolds(l.tdb, facts, undefined) || !logicalHolds(l, ms, data, facts)) continue;
-    run.report({ name: run.db.name(l.nameId), kind: 'logical', path: [] });
+    if (!tdbHolds(l.tdb, facts, run.layer.container) || !logicalHolds(l, ms, data, facts)) continue;
+    run.report(run.db.name(l.nameId), 'logical');
     if (run.done) return;
   }
 }

@@ -19,6 +19,24 @@ export interface ScanOptions {
   readonly maxScanTime: number;
   /** Bytes of HTML normalised at most (MaxHTMLNormalize, default 40 MiB). */
   readonly maxHtmlNormalize: number;
+  /** Unpack archives and compressed files (`--scan-archive`). */
+  readonly scanArchive: boolean;
+  /** Decode mail and its attachments (`--scan-mail`). */
+  readonly scanMail: boolean;
+  /** Extract what HTML embeds, such as data: URIs (`--scan-html`). */
+  readonly scanHtml: boolean;
+  /** Look into PDF documents (`--scan-pdf`). */
+  readonly scanPdf: boolean;
+  /** Look into OLE2 documents (`--scan-ole2`). */
+  readonly scanOle2: boolean;
+  /** PE section hashes and unpackers (`--scan-pe`). */
+  readonly scanPe: boolean;
+  /** Report a limit that stopped the scan as `Heuristics.Limits.Exceeded.*` (`--alert-exceeds-max`). */
+  readonly alertExceedsMax: boolean;
+  /** Report encrypted members as `Heuristics.Encrypted.*` (`--alert-encrypted`). */
+  readonly alertEncrypted: boolean;
+  /** Report damaged executables as `Heuristics.Broken.Executable` (`--alert-broken`). */
+  readonly alertBroken: boolean;
 }
 
 export const DEFAULT_SCAN_OPTIONS: ScanOptions = Object.freeze({
@@ -30,7 +48,30 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = Object.freeze({
   maxFiles: 10_000,
   maxScanTime: 120_000,
   maxHtmlNormalize: 40 * 1024 * 1024,
+  scanArchive: true,
+  scanMail: true,
+  scanHtml: true,
+  scanPdf: true,
+  scanOle2: true,
+  scanPe: true,
+  alertExceedsMax: false,
+  alertEncrypted: false,
+  alertBroken: false,
 });
+
+const SWITCHES = [
+  'allMatch',
+  'detectPua',
+  'scanArchive',
+  'scanMail',
+  'scanHtml',
+  'scanPdf',
+  'scanOle2',
+  'scanPe',
+  'alertExceedsMax',
+  'alertEncrypted',
+  'alertBroken',
+] as const;
 
 /** Fills defaults and checks every value; throws E_OPTION naming the first bad one. */
 export function resolveScanOptions(partial: Partial<ScanOptions> = {}): ScanOptions {
@@ -50,7 +91,7 @@ export function resolveScanOptions(partial: Partial<ScanOptions> = {}): ScanOpti
       });
     }
   }
-  for (const key of ['allMatch', 'detectPua'] as const) {
+  for (const key of SWITCHES) {
     if (typeof o[key] !== 'boolean') {
       throw new VigilError('E_OPTION', `Invalid value for ${key}: ${String(o[key])} (expected true or false)`, {
         details: { option: key, value: o[key] },

@@ -1,14 +1,17 @@
-// The scan pipeline for one input: recognise the type, read executable facts, look up whole-file
-// hashes, run one matcher pass per view (raw bytes, normalised HTML, normalised text), evaluate
-// logical signatures, then PE section hashes, and finally the allow list. Containers are left to
-// the container registry (a later stage); this file only orchestrates.
+// The scan pipeline for one input, layer by layer: recognise the type, read executable facts, run
+// one matcher pass per view (raw bytes, normalised HTML, normalised text) with the logical
+// signatures, PE section hashes, whole-file hashes, then unpack the layer through the container
+// registry and scan each member the same way, within the limits; last, the allow list. This file
+// only orchestrates.
 import { type ByteSource, bytesSource } from '../bytesource.js';
+import { handlerFor } from '../containers/registry.js';
+import type { ContainerFamily, ExtractContext } from '../containers/types.js';
 import type { Database } from '../database/api.js';
 import type { HashIndexKey } from '../database/builder.js';
 import { CompiledDatabase } from '../database/open.js';
 import type { EngineEnv, HashAlgo } from '../env.js';
 import { VigilError } from '../errors.js';
-import type { FileFacts } from '../filetypes/types.js';
+import type { FileFacts, FileType } from '../filetypes/types.js';
 import { describeFile, normalisedViews } from './facts.js';
 import { evaluateGroup } from './logical.js';
 import type { ScanOptions } from './options.js';
@@ -16,7 +19,8 @@ import type { Detection, LimitHit, ScanResult } from './types.js';
 
 /** Scans byte sources against one database. Cheap to create; holds no per-file state between calls. */
 export interface Scanner {
-  scan(source: ByteSource, options: ScanOptions): ScanResult;
+  /** Scans `source`; `name` (its file name) names what is extracted from it, e.g. `x.gz` → `x`. */
+  scan(source: ByteSource, options: ScanOptions, name?: string): ScanResult;
 }
 
 const ALGOS: readonly HashAlgo[] = ['md5', 'sha1', 'sha256'];
@@ -24,36 +28,80 @@ const ALGOS: readonly HashAlgo[] = ['md5', 'sha1', 'sha256'];
 /** Inputs this small are not scanned, as in ClamAV. */
 const SMALL_DATA = 5;
 
-/** The state of one input's scan: what was found, and whether to go on. */
+/** Where the scan is: a file, or a member at some depth inside it, with that layer's own digests. */
+interface Layer {
+  /** Member names from the input down to this layer; empty for the input itself. */
+  readonly path: readonly string[];
+  /** The type of the container this layer came out of. */
+  readonly container: FileType | undefined;
+  readonly depth: number;
+  readonly digests: Map<string, Uint8Array>;
+}
+
+/** The state of one input's scan: what was found, what was spent, and whether to go on. */
 export class ScanRun {
   readonly detections: Detection[] = [];
   readonly limitsHit: LimitHit[] = [];
   readonly warnings: string[] = [];
-  private readonly digests = new Map<string, Uint8Array>();
+  readonly families: ReadonlySet<ContainerFamily>;
+  /** Bytes of every layer scanned so far (MaxScanSize). */
+  bytesScanned = 0;
+  /** Members extracted so far (MaxFiles). */
+  members = 0;
+  layer: Layer = { path: [], container: undefined, depth: 0, digests: new Map() };
+  private readonly started = Date.now();
 
   constructor(
     readonly db: CompiledDatabase,
     readonly env: EngineEnv,
     readonly options: ScanOptions,
-  ) {}
+  ) {
+    const o = options;
+    const on: [ContainerFamily, boolean][] = [
+      ['archive', o.scanArchive],
+      ['mail', o.scanMail],
+      ['html', o.scanHtml],
+      ['pdf', o.scanPdf],
+      ['ole2', o.scanOle2],
+      ['pe', o.scanPe],
+    ];
+    this.families = new Set(on.filter(([, yes]) => yes).map(([f]) => f));
+  }
 
   /** True once a detection ends the scan (without --allmatch). */
   get done(): boolean {
     return !this.options.allMatch && this.detections.length > 0;
   }
 
-  report(d: Detection): void {
-    if (this.detections.some((x) => x.name === d.name && x.path.join('/') === d.path.join('/'))) return;
-    this.detections.push(d);
+  /** True once MaxScanTime has passed. */
+  get outOfTime(): boolean {
+    return this.options.maxScanTime > 0 && Date.now() - this.started > this.options.maxScanTime;
   }
 
-  /** The digest of `data`, computed once per algorithm and key. */
+  /** Records a detection in the current layer. */
+  report(name: string, kind: Detection['kind'], offset?: number): void {
+    const path = this.layer.path;
+    const key = path.join('//');
+    if (this.detections.some((x) => x.name === name && x.path.join('//') === key)) return;
+    this.detections.push({ name, kind, path, ...(offset === undefined ? {} : { offset }) });
+  }
+
+  /** Records a limit that stopped part of the scan, at `path`; an alert with --alert-exceeds-max. */
+  limit(limit: LimitHit['limit'], path: readonly string[] = this.layer.path): void {
+    const value = limitValue(this.options, limit);
+    const key = path.join('//');
+    if (this.limitsHit.some((l) => l.limit === limit && l.path.join('//') === key)) return;
+    this.limitsHit.push({ limit, value, path });
+    if (this.options.alertExceedsMax) this.report(`Heuristics.Limits.Exceeded.${limit}`, 'heuristic');
+  }
+
+  /** The digest of `data`, computed once per algorithm and key in the current layer. */
   digest(algo: HashAlgo, key: string, data: Uint8Array): Uint8Array {
     const k = `${algo}:${key}`;
-    let d = this.digests.get(k);
+    let d = this.layer.digests.get(k);
     if (d === undefined) {
       d = this.env.hash(algo, data);
-      this.digests.set(k, d);
+      this.layer.digests.set(k, d);
     }
     return d;
   }
@@ -70,9 +118,26 @@ export class ScanRun {
   }
 }
 
+function limitValue(o: ScanOptions, limit: LimitHit['limit']): number {
+  switch (limit) {
+    case 'MaxFileSize':
+      return o.maxFileSize;
+    case 'MaxScanSize':
+      return o.maxScanSize;
+    case 'MaxRecursion':
+      return o.maxRecursion;
+    case 'MaxFiles':
+      return o.maxFiles;
+    case 'MaxScanTime':
+      return o.maxScanTime;
+    case 'MaxHTMLNormalize':
+      return o.maxHtmlNormalize;
+  }
+}
+
 function checkFileHashes(run: ScanRun, data: Uint8Array): void {
   for (const id of run.lookupHashes('file', 'file', data)) {
-    run.report({ name: run.db.name(id), kind: 'hash', path: [] });
+    run.report(run.db.name(id), 'hash');
     if (run.done) return;
   }
 }
@@ -84,19 +149,26 @@ function checkSectionHashes(run: ScanRun, data: Uint8Array, facts: FileFacts): v
     const bytes = data.subarray(s.rawOffset, s.rawOffset + s.rawSize);
     if (bytes.length !== s.rawSize) return;
     for (const id of run.lookupHashes('section', `section${i}`, bytes)) {
-      run.report({ name: run.db.name(id), kind: 'section-hash', path: [] });
+      run.report(run.db.name(id), 'section-hash');
     }
   });
 }
 
-/** Suppresses every detection when the file's hash is on the allow list (.fp/.sfp), as ClamAV does. */
+/**
+ * Drops the detections in and below the current layer when the layer's hash is on the allow list
+ * (.fp/.sfp), as ClamAV does for every layer of a scan.
+ */
 function applyAllowList(run: ScanRun, data: Uint8Array): void {
-  if (run.detections.length === 0) return;
+  const prefix = run.layer.path;
+  const inLayer = (d: Detection) => prefix.every((p, i) => d.path[i] === p);
+  if (!run.detections.some(inLayer)) return;
   for (const algo of ALGOS) {
     const idx = run.db.hashes[`allow.${algo}`];
     if (idx === undefined || !idx.wants(data.length)) continue;
     if (idx.lookup(run.digest(algo, 'file', data), data.length).length > 0) {
+      const kept = run.detections.filter((d) => !inLayer(d));
       run.detections.length = 0;
+      run.detections.push(...kept);
       return;
     }
   }
@@ -110,7 +182,7 @@ function applyAllowList(run: ScanRun, data: Uint8Array): void {
 function matchViews(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
   if (facts.type !== 'CL_TYPE_HTML') evaluateGroup(run, 'raw', data, { facts, normalised: false });
   if (run.done) return;
-  checkSectionHashes(run, data, facts);
+  if (run.options.scanPe) checkSectionHashes(run, data, facts);
   for (const [group, view] of normalisedViews(run, data, facts)) {
     evaluateGroup(run, 'raw', view, { facts, normalised: true });
     if (run.done) return;
@@ -119,34 +191,114 @@ function matchViews(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
   }
 }
 
-function scanSource(run: ScanRun, source: ByteSource): ScanResult {
+/** Unpacks a container layer and scans each member as a layer of its own, within the limits. */
+function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string): void {
+  const handler = handlerFor(facts.type, run.families);
+  if (handler === undefined) return;
   const { options } = run;
-  const base = { limitsHit: run.limitsHit, warnings: run.warnings, bytesScanned: 0 };
-  if (source.size > options.maxFileSize) {
-    run.limitsHit.push({ limit: 'MaxFileSize', value: options.maxFileSize, path: [] });
-    return { ...base, verdict: 'clean', detections: [], fileType: 'CL_TYPE_ANY' };
+  const parent = run.layer;
+  if (parent.depth >= options.maxRecursion) {
+    run.limit('MaxRecursion');
+    return;
   }
+  const where = (member?: string) => [name, ...(member === undefined ? [] : [member])].join('//');
+  const room = () => Math.max(0, Math.min(options.maxFileSize, options.maxScanSize - run.bytesScanned));
+  const tooBig = (member: string, size: number | undefined) => {
+    const scanSizeLeft = options.maxScanSize - run.bytesScanned;
+    const limit =
+      size === undefined
+        ? scanSizeLeft < options.maxFileSize
+          ? 'MaxScanSize'
+          : 'MaxFileSize'
+        : size > options.maxFileSize
+          ? 'MaxFileSize'
+          : 'MaxScanSize';
+    run.limit(limit, [...parent.path, member]);
+  };
+  const ctx: ExtractContext = {
+    env: run.env,
+    name,
+    get maxMemberSize() {
+      return room();
+    },
+    tooBig,
+    encrypted(member) {
+      run.warnings.push(`${where(member)}: encrypted, not scanned`);
+      if (options.alertEncrypted) run.report(`Heuristics.Encrypted.${handler.name}`, 'heuristic');
+    },
+    broken(what) {
+      run.warnings.push(`${where()}: damaged ${handler.name} (${what})`);
+    },
+  };
+  try {
+    for (const m of handler.extract(data, ctx)) {
+      if (run.done) return;
+      if (run.outOfTime) {
+        run.limit('MaxScanTime');
+        return;
+      }
+      if (++run.members > options.maxFiles) {
+        run.limit('MaxFiles');
+        return;
+      }
+      if (m.data.length > room()) {
+        tooBig(m.name, m.data.length);
+        continue;
+      }
+      run.layer = {
+        path: [...parent.path, m.name],
+        container: facts.type,
+        depth: parent.depth + 1,
+        digests: new Map(),
+      };
+      try {
+        scanLayer(run, m.data, m.name);
+      } finally {
+        run.layer = parent;
+      }
+    }
+  } catch (e) {
+    // A handler must stop cleanly on any input; if one fails anyway, the scan says so and goes on.
+    run.warnings.push(`${where()}: ${handler.name} could not be unpacked (${(e as Error).message})`);
+  }
+}
+
+/** Scans one layer (the input, or a member): patterns, hashes, then what it contains. */
+function scanLayer(run: ScanRun, data: Uint8Array, name: string): FileFacts {
+  run.bytesScanned += data.length;
   // ClamAV leaves inputs of 5 bytes or fewer alone ("small data"): no hash, no pattern can apply.
-  if (source.size <= SMALL_DATA) return { ...base, verdict: 'clean', detections: [], fileType: 'CL_TYPE_ANY' };
-  const data = source.read(0, source.size);
+  if (data.length <= SMALL_DATA) return { type: 'CL_TYPE_ANY', size: data.length };
   const facts = describeFile(bytesSource(data), run.db.fileTypes);
+  if (run.options.alertBroken && facts.exe?.malformed === true) run.report('Heuristics.Broken.Executable', 'heuristic');
   // ClamAV matches patterns first and looks the file's hashes up after the pass: without
   // --allmatch, a file with both reports the pattern's name.
   matchViews(run, data, facts);
   // ClamAV computes a file's hashes in its raw pass, which HTML skips: no hash signature matches HTML.
   if (!run.done && facts.type !== 'CL_TYPE_HTML') checkFileHashes(run, data);
+  if (!run.done) unpack(run, data, facts, name);
   applyAllowList(run, data);
-  return {
-    ...base,
+  return facts;
+}
+
+function scanSource(run: ScanRun, source: ByteSource, name: string): ScanResult {
+  const { options } = run;
+  const result = (fileType: string): ScanResult => ({
     verdict: run.detections.length > 0 ? 'infected' : 'clean',
     detections: run.detections,
-    fileType: facts.type,
-    bytesScanned: data.length,
-  };
+    limitsHit: run.limitsHit,
+    warnings: run.warnings,
+    fileType,
+    bytesScanned: run.bytesScanned,
+  });
+  if (source.size > options.maxFileSize) {
+    run.limit('MaxFileSize');
+    return result('CL_TYPE_ANY');
+  }
+  return result(scanLayer(run, source.read(0, source.size), name).type);
 }
 
 /** Creates a scanner over a database opened or compiled by this engine. */
 export function createScanner(db: Database, env: EngineEnv): Scanner {
   if (!(db instanceof CompiledDatabase)) throw new VigilError('E_INTERNAL', 'not a database made by this engine');
-  return { scan: (source, options) => scanSource(new ScanRun(db, env, options), source) };
+  return { scan: (source, options, name = 'input') => scanSource(new ScanRun(db, env, options), source, name) };
 }

@@ -1,0 +1,36 @@
+// The container formats the scanner knows, by file type. Adding a format is adding a handler here.
+import type { FileType } from '../filetypes/types.js';
+import { binhexHandler } from './binhex/index.js';
+import { bzip2Handler } from './bzip2/index.js';
+import { cpioHandler } from './cpio/index.js';
+import { gzipHandler } from './gzip/index.js';
+import { mailHandler } from './mail/index.js';
+import { szddHandler } from './szdd/index.js';
+import { tarHandler } from './tar/index.js';
+import type { ContainerFamily, ContainerHandler } from './types.js';
+import { zipHandler } from './zip/index.js';
+
+const HANDLERS: readonly ContainerHandler[] = [
+  zipHandler,
+  gzipHandler,
+  bzip2Handler,
+  tarHandler,
+  cpioHandler,
+  mailHandler,
+  binhexHandler,
+  szddHandler,
+];
+
+const BY_TYPE = new Map<FileType, ContainerHandler>();
+for (const h of HANDLERS) for (const t of h.types) BY_TYPE.set(t, h);
+
+/** The handler that unpacks files of `type`, when its family is switched on. */
+export function handlerFor(type: FileType, enabled: ReadonlySet<ContainerFamily>): ContainerHandler | undefined {
+  const h = BY_TYPE.get(type);
+  return h !== undefined && enabled.has(h.family) ? h : undefined;
+}
+
+/** Every registered handler (for documentation and tests). */
+export function allHandlers(): readonly ContainerHandler[] {
+  return HANDLERS;
+}
