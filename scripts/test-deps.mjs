@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure the peers the differential tests compare against are installed: Debian's clamav
-// (clamscan, sigtool) and clamav-testfiles. As root it installs them with apt-get; otherwise it
-// says what to install and fails, so a missing peer is never a silently skipped test.
+// (clamscan, sigtool) and clamav-testfiles, and the tools that build the container tests' archives.
+// As root it installs them with apt-get; otherwise it says what to install and fails, so a missing
+// peer is never a silently skipped test.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -9,6 +10,9 @@ const needed = [
   ['clamav', '/usr/bin/clamscan'],
   ['clamav-testfiles', '/usr/share/clamav-testfiles/clam.exe'],
   ['zip', '/usr/bin/zip'],
+  ['bzip2', '/usr/bin/bzip2'],
+  ['cpio', '/usr/bin/cpio'],
+  ['python3', '/usr/bin/python3'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

@@ -24,6 +24,9 @@ export interface EngineEnv {
   hash(algo: HashAlgo, data: Uint8Array): Uint8Array;
   /** gzip-decompress (for .cvd containers); throws on corrupt input. `maxOutput` bounds the result. */
   gunzip(data: Uint8Array, maxOutput: number): Uint8Array;
-  /** Decompress a deflate stream of the given wrapping, never past `maxOutput` bytes; never throws. */
-  inflate(format: DeflateFormat, data: Uint8Array, maxOutput: number): Inflated;
+  /**
+   * Decompress a deflate stream of the given wrapping, never past `maxOutput` bytes; never throws.
+   * `history` (raw streams only) is output that back-references may reach into (CAB's MSZIP).
+   */
+  inflate(format: DeflateFormat, data: Uint8Array, maxOutput: number, history?: Uint8Array): Inflated;
 }

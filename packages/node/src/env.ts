@@ -11,12 +11,13 @@ const INFLATERS: Record<DeflateFormat, (data: Uint8Array, options: ZlibOptions) 
 
 const NOTHING = new Uint8Array(0);
 
-function inflate(format: DeflateFormat, data: Uint8Array, maxOutput: number): Inflated {
+function inflate(format: DeflateFormat, data: Uint8Array, maxOutput: number, history?: Uint8Array): Inflated {
   try {
     // A sync flush at the end makes a truncated stream yield what it holds instead of failing.
     const out = INFLATERS[format](data, {
       maxOutputLength: Math.max(1, maxOutput),
       finishFlush: constants.Z_SYNC_FLUSH,
+      ...(history !== undefined && history.length > 0 ? { dictionary: history } : {}),
     });
     return { status: 'ok', data: new Uint8Array(out.buffer, out.byteOffset, out.length) };
   } catch (e) {

@@ -14,6 +14,7 @@ export const benchKit = process.env.SHARED ?? resolve(repoRoot, '..', 'shared', 
 export const CLAMSCAN_NO_CONTAINERS = [
   '--scan-archive=no',
   '--scan-mail=no',
+  '--scan-html=no',
   '--scan-pdf=no',
   '--scan-ole2=no',
   '--scan-swf=no',

@@ -2,8 +2,10 @@
 import type { FileType } from '../filetypes/types.js';
 import { binhexHandler } from './binhex/index.js';
 import { bzip2Handler } from './bzip2/index.js';
+import { cabHandler } from './cab/index.js';
 import { cpioHandler } from './cpio/index.js';
 import { gzipHandler } from './gzip/index.js';
+import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
@@ -19,15 +21,17 @@ const HANDLERS: readonly ContainerHandler[] = [
   mailHandler,
   binhexHandler,
   szddHandler,
+  cabHandler,
+  htmlHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
 for (const h of HANDLERS) for (const t of h.types) BY_TYPE.set(t, h);
 
-/** The handler that unpacks files of `type`, when its family is switched on. */
+/** The handler that unpacks files of `type`, when its switches are on. */
 export function handlerFor(type: FileType, enabled: ReadonlySet<ContainerFamily>): ContainerHandler | undefined {
   const h = BY_TYPE.get(type);
-  return h !== undefined && enabled.has(h.family) ? h : undefined;
+  return h !== undefined && h.families.every((f) => enabled.has(f)) ? h : undefined;
 }
 
 /** Every registered handler (for documentation and tests). */

@@ -31,7 +31,8 @@ export interface ExtractContext {
 export interface ContainerHandler {
   /** Short format name, used in messages and heuristic names (`Heuristics.Encrypted.Zip`). */
   readonly name: string;
-  readonly family: ContainerFamily;
+  /** The switches that must all be on for the handler to run. */
+  readonly families: readonly ContainerFamily[];
   /** The file types whose contents this handler extracts. */
   readonly types: readonly FileType[];
   /** Yields the members of `data`; must stop cleanly (never throw) on damaged input. */

@@ -9,9 +9,13 @@ const INFLATERS = { raw: inflateRawSync, gzip: gunzipSync, zlib: inflateSync };
 export const testEnv: EngineEnv = {
   hash: (algo, data) => new Uint8Array(createHash(algo).update(data).digest()),
   gunzip: (data, maxOutput) => new Uint8Array(gunzipSync(data, { maxOutputLength: maxOutput })),
-  inflate(format, data, maxOutput) {
+  inflate(format, data, maxOutput, history) {
     try {
-      const options = { maxOutputLength: Math.max(1, maxOutput), finishFlush: constants.Z_SYNC_FLUSH };
+      const options = {
+        maxOutputLength: Math.max(1, maxOutput),
+        finishFlush: constants.Z_SYNC_FLUSH,
+        ...(history !== undefined && history.length > 0 ? { dictionary: history } : {}),
+      };
       return { status: 'ok', data: new Uint8Array(INFLATERS[format](data, options)) };
     } catch (e) {
       const over = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';

@@ -83,7 +83,7 @@ function* forks(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
 
 export const binhexHandler: ContainerHandler = {
   name: 'BinHex',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_BINHEX'],
   extract: forks,
 };

@@ -5,7 +5,7 @@ import { bunzip2 } from './decode.js';
 
 export const bzip2Handler: ContainerHandler = {
   name: 'BZip2',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_BZ'],
   *extract(data, ctx) {
     const out = bunzip2(data, ctx.maxMemberSize);

@@ -85,7 +85,7 @@ function* entries(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
 
 export const cpioHandler: ContainerHandler = {
   name: 'CPIO',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_CPIO_OLD', 'CL_TYPE_CPIO_ODC', 'CL_TYPE_CPIO_NEWC', 'CL_TYPE_CPIO_CRC'],
   extract: entries,
 };

@@ -17,7 +17,7 @@ function storedName(d: Uint8Array): string | undefined {
 
 export const gzipHandler: ContainerHandler = {
   name: 'GZip',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_GZ'],
   *extract(data, ctx) {
     const out = ctx.env.inflate('gzip', data, ctx.maxMemberSize);

@@ -104,7 +104,7 @@ function messages(text: string): string[] {
 
 export const mailHandler: ContainerHandler = {
   name: 'Mail',
-  family: 'mail',
+  families: ['mail'],
   types: ['CL_TYPE_MAIL'],
   *extract(data, ctx) {
     const counter = { n: 0 };

@@ -47,7 +47,7 @@ function* expand(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
 
 export const szddHandler: ContainerHandler = {
   name: 'SZDD',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_MSSZDD'],
   extract: expand,
 };

@@ -53,7 +53,7 @@ function paxRecords(d: Uint8Array): Map<string, string> {
 
 export const tarHandler: ContainerHandler = {
   name: 'Tar',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_POSIX_TAR', 'CL_TYPE_OLD_TAR'],
   *extract(d, ctx): Generator<Member> {
     let o = 0;

@@ -187,7 +187,7 @@ function* members(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
 
 export const zipHandler: ContainerHandler = {
   name: 'Zip',
-  family: 'archive',
+  families: ['archive'],
   types: ['CL_TYPE_ZIP'],
   extract: members,
 };

@@ -1,0 +1,30 @@
+// What HTML carries inside itself: data: URIs (RFC 2397) in attributes and style sheets, decoded
+// from base64 or percent-encoding and scanned as members.
+import { bytesToLatin1, decodeBase64, decodePercent } from '../textcodecs.js';
+import type { ContainerHandler, Member } from '../types.js';
+
+/** `data:` then an optional media type and parameters, `,`, then the payload up to a delimiter. */
+const DATA_URI = /data:([\w.+-]+\/[\w.+-]+)?((?:;[\w.+-]+=[^;,"'\s>]*)*)(;base64)?,([^"'\s<>)]*)/gi;
+
+export const htmlHandler: ContainerHandler = {
+  name: 'HTML',
+  // ClamAV decodes data: URIs with its mail decoder: --scan-mail=no turns them off too.
+  families: ['html', 'mail'],
+  types: ['CL_TYPE_HTML'],
+  *extract(data, ctx): Generator<Member> {
+    let n = 0;
+    for (const m of bytesToLatin1(data).matchAll(DATA_URI)) {
+      const payload = m[4] ?? '';
+      if (payload === '') continue;
+      const name = `data-uri-${++n}`;
+      const base64 = m[3] !== undefined;
+      // Decoding only shrinks the payload, so its length bounds the member before any decoding.
+      const bound = base64 ? Math.floor((payload.length * 3) / 4) : payload.length;
+      if (bound > ctx.maxMemberSize) {
+        ctx.tooBig(name, undefined);
+        continue;
+      }
+      yield { name, data: base64 ? decodeBase64(payload) : decodePercent(payload) };
+    }
+  },
+};
