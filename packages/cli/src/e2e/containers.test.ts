@@ -30,6 +30,7 @@ const REACHED = [
   'clam.exe.szdd',
   'clam.cab',
   'clam.exe.html',
+  'clam.tnef',
 ];
 
 let dir = '';

@@ -9,6 +9,7 @@ import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
+import { tnefHandler } from './tnef/index.js';
 import type { ContainerFamily, ContainerHandler } from './types.js';
 import { zipHandler } from './zip/index.js';
 
@@ -23,6 +24,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   szddHandler,
   cabHandler,
   htmlHandler,
+  tnefHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
@@ -31,7 +33,7 @@ for (const h of HANDLERS) for (const t of h.types) BY_TYPE.set(t, h);
 /** The handler that unpacks files of `type`, when its switches are on. */
 export function handlerFor(type: FileType, enabled: ReadonlySet<ContainerFamily>): ContainerHandler | undefined {
   const h = BY_TYPE.get(type);
-  return h !== undefined && h.families.every((f) => enabled.has(f)) ? h : undefined;
+  return h?.families.every((f) => enabled.has(f)) ? h : undefined;
 }
 
 /** Every registered handler (for documentation and tests). */

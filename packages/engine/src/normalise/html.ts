@@ -1,6 +1,6 @@
 // HTML normalisation for target 3 (and generic signatures on HTML). Three views, each rule checked
 // against clamscan 1.4 with probe signatures:
-//   - the document: comments removed, character references decoded, lower-cased, white space
+//   - the document: comments (`<!--` to the next `>`) removed, character references decoded, lower-cased, white space
 //     collapsed to one space, and dropped after `>`, before `>` and around `=` inside a tag
 //     (`<a HREF = "X">  Y` becomes `<a href="x">y`);
 //   - its text: what lies outside tags, tags counting as word breaks (`Hel<b>lo` is `hel lo`);
@@ -92,12 +92,6 @@ function startsWith(d: Uint8Array, i: number, s: string): boolean {
   return true;
 }
 
-function indexOf(d: Uint8Array, s: string, from: number): number {
-  const first = s.charCodeAt(0);
-  for (let i = d.indexOf(first, from); i >= 0; i = d.indexOf(first, i + 1)) if (startsWith(d, i, s)) return i;
-  return -1;
-}
-
 /** Appends the href/src values of the tag `d[start, end)` (its bytes between `<` and `>`) to `links`. */
 function collectLinks(d: Uint8Array, start: number, end: number, links: Bytes): void {
   let i = start;
@@ -138,8 +132,9 @@ export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): Htm
     const b = d[i] as number;
     const inTag = tagStart >= 0;
     if (!inTag && b === LT && startsWith(d, i, '<!--')) {
-      const end = indexOf(d, '-->', i + 4);
-      i = end < 0 ? d.length : end + 2;
+      // As in ClamAV, a comment ends at its first `>`, not at `-->`: `<!-- a > b -->` leaves ` b -->`.
+      const end = d.indexOf(GT, i + 4);
+      i = end < 0 ? d.length : end;
       continue;
     }
     if (b === 0x26) {

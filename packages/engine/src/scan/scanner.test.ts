@@ -35,6 +35,12 @@ test('HTML: never matched raw; matched normalised by generic and target-3 signat
   assert.deepEqual(scan(`Html:3:*:${hex('hello <b>')}\n`, html), ['Html.UNOFFICIAL']);
 });
 
+test('HTML: a comment ends at its first >, as in ClamAV, so text after a > inside it is matched', () => {
+  const html = '<html><head><!-- by <a@b.net>\n  The above  notice --></head></html>\n';
+  assert.deepEqual(scan(`C:0:*:${hex('the above notice -->')}\n`, html), ['C.UNOFFICIAL']);
+  assert.deepEqual(scan(`C:0:*:${hex('by xyz')}\n`, '<html><!-- by xyz --></html>\n'), []);
+});
+
 test('files of 5 bytes or fewer are not matched, as in ClamAV', () => {
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n'), []);
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n\n'), ['Tiny.UNOFFICIAL']);

@@ -201,18 +201,13 @@ function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string):
     run.limit('MaxRecursion');
     return;
   }
-  const where = (member?: string) => [name, ...(member === undefined ? [] : [member])].join('//');
+  const where = (member?: string) =>
+    [...(parent.path.length > 0 ? parent.path : [name]), ...(member === undefined ? [] : [member])].join('//');
   const room = () => Math.max(0, Math.min(options.maxFileSize, options.maxScanSize - run.bytesScanned));
+  /** A member over `room()`: MaxFileSize when it alone passes that, else what MaxScanSize leaves. */
   const tooBig = (member: string, size: number | undefined) => {
-    const scanSizeLeft = options.maxScanSize - run.bytesScanned;
-    const limit =
-      size === undefined
-        ? scanSizeLeft < options.maxFileSize
-          ? 'MaxScanSize'
-          : 'MaxFileSize'
-        : size > options.maxFileSize
-          ? 'MaxFileSize'
-          : 'MaxScanSize';
+    const binding = options.maxFileSize <= options.maxScanSize - run.bytesScanned ? 'MaxFileSize' : 'MaxScanSize';
+    const limit = size === undefined ? binding : size > options.maxFileSize ? 'MaxFileSize' : 'MaxScanSize';
     run.limit(limit, [...parent.path, member]);
   };
   const ctx: ExtractContext = {

@@ -74,7 +74,7 @@ function centralEntries(d: Uint8Array, ctx: ExtractContext): Entry[] | undefined
       dirOffset = u32le(d, rec + 48) + u32le(d, rec + 52) * 0x1_0000_0000;
     }
   }
-  // A self-extractor or a file with a prefix: the directory's offsets are off by the prefix length.
+  // Bytes prepended after zipping (an unadjusted self-extractor): the offsets are off by their length.
   const dirSize = u32le(d, end + 12);
   const shift = u32le(d, dirOffset) === CENTRAL ? 0 : end - dirSize - dirOffset;
   let o = dirOffset + shift;
