@@ -31,6 +31,7 @@ const REACHED = [
   'clam.cab',
   'clam.exe.html',
   'clam.tnef',
+  'clam.ole.doc',
 ];
 
 let dir = '';

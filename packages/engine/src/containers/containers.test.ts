@@ -13,7 +13,7 @@ import { compileDatabase } from '../database/api.js';
 import { resolveScanOptions, type ScanOptions } from '../scan/options.js';
 import { createScanner } from '../scan/scanner.js';
 import type { ScanResult } from '../scan/types.js';
-import { concat, cpioNewc, gzipNested, tar, tarHeader, zip } from '../test-support/archives.js';
+import { concat, cpioNewc, gzipNested, ole2, tar, tarHeader, zip } from '../test-support/archives.js';
 import { testEnv } from '../test-support/env.js';
 import { bunzip2 } from './bzip2/decode.js';
 
@@ -208,6 +208,13 @@ test('mail: base64, quoted-printable and uuencoded attachments, nested multipart
   ].join('\n');
   assert.deepEqual(found(scan(te.encode(msg), { allMatch: true })).sort(), ['b.bin', 'q.bin', 'u.bin']);
   assert.deepEqual(found(scan(te.encode(msg), { scanMail: false })), []);
+});
+
+test('OLE2: a stream is a member; a looping sector chain is cut and reported, not followed forever', () => {
+  assert.deepEqual(found(scan(ole2('Evil', PAYLOAD))), ['Evil']);
+  assert.deepEqual(found(scan(ole2('Evil', PAYLOAD), { scanOle2: false })), []);
+  const r = scan(ole2('Evil', PAYLOAD, { loop: true }));
+  assert.match(r.warnings.join('\n'), /chain loops/);
 });
 
 test('HTML: a data: URI is decoded and scanned', () => {

@@ -7,6 +7,7 @@ import { cpioHandler } from './cpio/index.js';
 import { gzipHandler } from './gzip/index.js';
 import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
+import { ole2Handler } from './ole2/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
@@ -25,6 +26,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   cabHandler,
   htmlHandler,
   tnefHandler,
+  ole2Handler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();

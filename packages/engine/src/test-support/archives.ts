@@ -134,3 +134,46 @@ export function gzipNested(data: Uint8Array, times: number): Uint8Array {
   for (let i = 0; i < times; i++) out = new Uint8Array(gzipSync(out));
   return out;
 }
+
+/**
+ * A version-3 compound file with one stream in regular sectors (the mini-stream cutoff is set
+ * below its size). `loop` makes the stream's first sector point to itself.
+ */
+export function ole2(name: string, data: Uint8Array, opts: { loop?: boolean } = {}): Uint8Array {
+  const S = 512;
+  const streamSectors = Math.ceil(data.length / S);
+  const out = new Uint8Array(S * (3 + streamSectors));
+  const dv = new DataView(out.buffer);
+  out.set([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], 0);
+  dv.setUint16(0x18, 0x3e, true);
+  dv.setUint16(0x1a, 3, true);
+  dv.setUint16(0x1c, 0xfffe, true);
+  dv.setUint16(0x1e, 9, true);
+  dv.setUint16(0x20, 6, true);
+  dv.setUint32(0x2c, 1, true);
+  dv.setUint32(0x30, 1, true);
+  dv.setUint32(0x38, 64, true);
+  dv.setUint32(0x3c, 0xfffffffe, true);
+  dv.setUint32(0x44, 0xfffffffe, true);
+  for (let i = 0; i < 109; i++) dv.setUint32(0x4c + i * 4, i === 0 ? 0 : 0xffffffff, true);
+  const fat = S; // sector 0
+  for (let i = 0; i < S / 4; i++) dv.setUint32(fat + i * 4, 0xffffffff, true);
+  dv.setUint32(fat, 0xfffffffd, true);
+  dv.setUint32(fat + 4, 0xfffffffe, true);
+  for (let k = 0; k < streamSectors; k++) {
+    const next = opts.loop === true && k === 0 ? 2 : k + 1 < streamSectors ? 3 + k : 0xfffffffe;
+    dv.setUint32(fat + (2 + k) * 4, next, true);
+  }
+  const dir = 2 * S; // sector 1
+  const entry = (o: number, n: string, type: number, start: number, size: number) => {
+    for (let i = 0; i < n.length; i++) dv.setUint16(o + i * 2, n.charCodeAt(i), true);
+    dv.setUint16(o + 64, (n.length + 1) * 2, true);
+    out[o + 66] = type;
+    dv.setUint32(o + 116, start, true);
+    dv.setUint32(o + 120, size, true);
+  };
+  entry(dir, 'Root Entry', 5, 0xfffffffe, 0);
+  entry(dir + 128, name, 2, 2, data.length);
+  out.set(data, 3 * S); // sectors 2..
+  return out;
+}
