@@ -20,12 +20,14 @@ export function u32be(d: Uint8Array, o: number): number {
   return (((d[o] ?? 0) << 24) | ((d[o + 1] ?? 0) << 16) | ((d[o + 2] ?? 0) << 8) | (d[o + 3] ?? 0)) >>> 0;
 }
 
-/** Bytes `[start, end)` as Latin-1 text (names in archives are bytes; this keeps every one). */
-export function latin1(d: Uint8Array, start: number, end: number): string {
-  let s = '';
+/** Bytes `[start, end)` as Latin-1 text, one code point per byte (names in archives are bytes). */
+export function latin1(d: Uint8Array, start = 0, end = d.length): string {
+  const parts: string[] = [];
   const stop = Math.min(end, d.length);
-  for (let i = start; i < stop; i++) s += String.fromCharCode(d[i] as number);
-  return s;
+  for (let i = Math.max(0, start); i < stop; i += 8192) {
+    parts.push(String.fromCharCode(...d.subarray(i, Math.min(stop, i + 8192))));
+  }
+  return parts.join('');
 }
 
 /** Latin-1 text of `[start, end)` up to the first NUL. */

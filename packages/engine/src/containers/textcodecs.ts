@@ -2,14 +2,7 @@
 // uuencode and percent-encoding. All are lenient, as mail readers are: what is not part of the
 // encoding is skipped, and a damaged tail ends the data instead of failing it.
 
-/** Bytes as a string of code points 0-255, one per byte. */
-export function bytesToLatin1(d: Uint8Array): string {
-  const parts: string[] = [];
-  for (let i = 0; i < d.length; i += 8192) parts.push(String.fromCharCode(...d.subarray(i, i + 8192)));
-  return parts.join('');
-}
-
-/** A string of code points 0-255 back to bytes. */
+/** A string of code points 0-255 (see `latin1` in read.ts) back to bytes. */
 export function latin1ToBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;

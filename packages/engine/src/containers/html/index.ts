@@ -1,6 +1,7 @@
 // What HTML carries inside itself: data: URIs (RFC 2397) in attributes and style sheets, decoded
 // from base64 or percent-encoding and scanned as members.
-import { bytesToLatin1, decodeBase64, decodePercent } from '../textcodecs.js';
+import { latin1 } from '../read.js';
+import { decodeBase64, decodePercent } from '../textcodecs.js';
 import type { ContainerHandler, Member } from '../types.js';
 
 /** `data:` then an optional media type and parameters, `,`, then the payload up to a delimiter. */
@@ -25,7 +26,7 @@ export const htmlHandler: ContainerHandler = {
     // Most pages have no data: URI; they are not turned into a string at all.
     if (!hasDataScheme(data)) return;
     let n = 0;
-    for (const m of bytesToLatin1(data).matchAll(DATA_URI)) {
+    for (const m of latin1(data).matchAll(DATA_URI)) {
       const payload = m[4] ?? '';
       if (payload === '') continue;
       const name = `data-uri-${++n}`;

@@ -1,7 +1,8 @@
 // Mail: RFC 822 messages and mbox files. Each MIME part is decoded (base64, quoted-printable,
 // uuencode) and scanned as a member; multipart bodies and attached messages are followed to a
 // bounded depth; uuencoded files inside plain text bodies are found too.
-import { bytesToLatin1, decodeBase64, decodeQuotedPrintable, latin1ToBytes, uudecodeAll } from '../textcodecs.js';
+import { latin1 } from '../read.js';
+import { decodeBase64, decodeQuotedPrintable, latin1ToBytes, uudecodeAll } from '../textcodecs.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 
 /** Multipart nesting followed at most (each level is a part of the same message). */
@@ -108,6 +109,6 @@ export const mailHandler: ContainerHandler = {
   types: ['CL_TYPE_MAIL'],
   *extract(data, ctx) {
     const counter = { n: 0 };
-    for (const m of messages(bytesToLatin1(data))) yield* message(m, ctx, counter, 0);
+    for (const m of messages(latin1(data))) yield* message(m, ctx, counter, 0);
   },
 };
