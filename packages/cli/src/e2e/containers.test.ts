@@ -1,5 +1,5 @@
 // Containers against the real clamscan: ClamAV's 44 wrappings of its test program with its one
-// hash signature, and archives and mail made by the standard tools, with the same detections.
+// hash signature, and archives, mail and PDFs made by the standard tools, with the same detections.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ const REACHED = [
   'clam.exe.html',
   'clam.tnef',
   'clam.ole.doc',
+  'clam.pdf',
 ];
 
 let dir = '';
@@ -62,7 +63,7 @@ function sh(cmd: string, args: readonly string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Archives and mail built with zip, tar, gzip, bzip2, cpio and Python's email package. */
+/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, cpio and Python. */
 function buildWrappings(into: string): void {
   const src = join(into, 'src');
   mkdirSync(join(src, 'sub'), { recursive: true });
@@ -103,9 +104,24 @@ for enc in ('base64', 'quoted-printable'):
     open(sys.argv[2] + '/forwarded-' + enc + '.eml', 'wb').write(outer.as_bytes())
 `;
   sh('/usr/bin/python3', ['-c', python, join(src, 'sub', 'clam.exe'), out], src);
+  // PDFs whose one stream holds clam.exe through each filter vigil decodes.
+  const pdf = `
+import base64, binascii, sys, zlib
+exe = open(sys.argv[1], 'rb').read()
+for name, filt, data in (('flate', '/FlateDecode', zlib.compress(exe)),
+                         ('hex', '/ASCIIHexDecode', binascii.hexlify(exe) + b'>'),
+                         ('a85', '/ASCII85Decode', base64.a85encode(exe, adobe=True)[2:]),
+                         ('a85-flate', '[/ASCII85Decode /FlateDecode]', base64.a85encode(zlib.compress(exe), adobe=True)[2:])):
+    body = b'%PDF-1.4\\n1 0 obj\\n<< /Type /Catalog /Pages 2 0 R >>\\nendobj\\n'
+    body += b'2 0 obj\\n<< /Type /Pages /Kids [] /Count 0 >>\\nendobj\\n'
+    body += b'3 0 obj\\n<< /Length %d /Filter %s >>\\nstream\\n' % (len(data), filt.encode()) + data + b'\\nendstream\\nendobj\\n'
+    body += b'trailer\\n<< /Root 1 0 R >>\\n%%EOF\\n'
+    open(sys.argv[2] + '/' + name + '.pdf', 'wb').write(body)
+`;
+  sh('/usr/bin/python3', ['-c', pdf, join(src, 'sub', 'clam.exe'), out], src);
 }
 
-test('archives and mail made with standard tools: the same detections as clamscan', () => {
+test('archives, mail and PDFs made with standard tools: the same detections as clamscan', () => {
   buildWrappings(dir);
   const made = join(dir, 'made');
   const db = join(dir, 'test.hsb');

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { bytesSource } from '../bytesource.js';
 import { compileDatabase } from '../database/api.js';
@@ -215,6 +215,23 @@ test('OLE2: a stream is a member; a looping sector chain is cut and reported, no
   assert.deepEqual(found(scan(ole2('Evil', PAYLOAD), { scanOle2: false })), []);
   const r = scan(ole2('Evil', PAYLOAD, { loop: true }));
   assert.match(r.warnings.join('\n'), /chain loops/);
+});
+
+test('PDF: streams decoded through filter chains; an encrypted document reported', () => {
+  const pdf = (dict: string, data: Uint8Array) =>
+    concat(
+      te.encode(`%PDF-1.4\n7 0 obj\n<< /Length ${data.length} ${dict} >>\nstream\n`),
+      data,
+      te.encode('\nendstream\nendobj\n%%EOF\n'),
+    );
+  const hexed = te.encode(`${Buffer.from(deflateSync(PAYLOAD)).toString('hex')}>`);
+  assert.deepEqual(found(scan(pdf('/Filter [/AHx /FlateDecode]', hexed))), ['obj 7 0']);
+  assert.deepEqual(found(scan(pdf('', PAYLOAD), { scanPdf: false })), []);
+  const locked = concat(pdf('', PAYLOAD), te.encode('trailer << /Encrypt 9 0 R >>\n'));
+  assert.deepEqual(
+    scan(locked, { alertEncrypted: true }).detections.map((d) => d.name),
+    ['Heuristics.Encrypted.PDF'],
+  );
 });
 
 test('HTML: a data: URI is decoded and scanned', () => {

@@ -8,6 +8,7 @@ import { gzipHandler } from './gzip/index.js';
 import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
 import { ole2Handler } from './ole2/index.js';
+import { pdfHandler } from './pdf/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
@@ -27,6 +28,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   htmlHandler,
   tnefHandler,
   ole2Handler,
+  pdfHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
