@@ -33,6 +33,7 @@ const REACHED = [
   'clam.tnef',
   'clam.ole.doc',
   'clam.pdf',
+  'clam.exe.rtf',
 ];
 
 let dir = '';

@@ -9,6 +9,7 @@ import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
 import { ole2Handler } from './ole2/index.js';
 import { pdfHandler } from './pdf/index.js';
+import { rtfHandler } from './rtf/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
@@ -29,6 +30,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   tnefHandler,
   ole2Handler,
   pdfHandler,
+  rtfHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();

@@ -111,15 +111,19 @@ function entryName(dir: Uint8Array, o: number): string {
   return s;
 }
 
-/** The file inside an Ole10Native stream: size, flags, label, path, then the data with its size. */
-function ole10Native(data: Uint8Array): Uint8Array | undefined {
-  let o = 6;
+/**
+ * The file inside Windows' packager format (an `Ole10Native` stream from `at` = 4, or an OLE1
+ * `Package` object's data from `at` = 0): a type word, label, source path, two words, a temporary
+ * path with its length, then the data with its size.
+ */
+export function packagedFile(data: Uint8Array, at: number): Uint8Array | undefined {
+  let o = at + 2;
   for (let k = 0; k < 2; k++) {
     const nul = data.indexOf(0, o);
     if (nul < 0) return undefined;
     o = nul + 1;
   }
-  o += 8; // two unknown words
+  o += 8; // two words and the temporary path's length
   const nul = data.indexOf(0, o);
   if (nul < 0) return undefined;
   o = nul + 1;
@@ -156,7 +160,7 @@ function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
         ? file.chain(start, miniFat, miniSize, (s) => miniStream.subarray(s * miniSize, (s + 1) * miniSize), size)
         : file.sectors(start, size);
     if (data.length < size) ctx.broken(`${name} is cut short (${data.length} of ${size} bytes)`);
-    const inner = name === '\u0001Ole10Native' ? ole10Native(data) : undefined;
+    const inner = name === '\u0001Ole10Native' ? packagedFile(data, 4) : undefined;
     yield { name: name.replace(/[\u0000-\u001f]/g, ''), data: inner ?? data };
   }
 }
