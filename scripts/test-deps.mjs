@@ -13,6 +13,7 @@ const needed = [
   ['bzip2', '/usr/bin/bzip2'],
   ['cpio', '/usr/bin/cpio'],
   ['python3', '/usr/bin/python3'],
+  ['p7zip-full', '/usr/bin/7z'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

@@ -34,6 +34,7 @@ const REACHED = [
   'clam.ole.doc',
   'clam.pdf',
   'clam.exe.rtf',
+  'clam.d64.zip',
 ];
 
 let dir = '';

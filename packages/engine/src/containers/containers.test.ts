@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -16,6 +17,7 @@ import type { ScanResult } from '../scan/types.js';
 import { concat, cpioNewc, gzipNested, ole2, tar, tarHeader, zip } from '../test-support/archives.js';
 import { testEnv } from '../test-support/env.js';
 import { bunzip2 } from './bzip2/decode.js';
+import { inflate64 } from './zip/inflate64.js';
 
 const te = new TextEncoder();
 /** The "malware": 700 bytes no format recognises, found by its MD5. */
@@ -171,6 +173,30 @@ function uuencode(data: Uint8Array, name: string): string {
   }
   return [...lines, '`', 'end'].join('\n');
 }
+
+test('deflate64: members 7-Zip writes decode to the same bytes; damage and the limit are reported', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-d64-'));
+  try {
+    const text = te.encode('deflate64 reaches 64 KiB back; '.repeat(4000));
+    const input = concat(text, PAYLOAD, new Uint8Array(70_000), text); // long runs use length code 285
+    writeFileSync(join(dir, 'm.bin'), input);
+    writeFileSync(join(dir, 'p.bin'), PAYLOAD);
+    const files = [join(dir, 'm.bin'), join(dir, 'p.bin')];
+    execFileSync('7z', ['a', '-tzip', '-mm=Deflate64', join(dir, 'a.zip'), ...files], { stdio: 'ignore' });
+    const z = new Uint8Array(readFileSync(join(dir, 'a.zip')));
+    assert.equal(z[8], 9, 'method 9 (Deflate64)');
+    assert.deepEqual(found(scan(z)), ['p.bin']);
+    const start = 30 + 'm.bin'.length + ((z[28] ?? 0) | ((z[29] ?? 0) << 8));
+    const packed = z.subarray(start, start + ((z[18] ?? 0) | ((z[19] ?? 0) << 8) | ((z[20] ?? 0) << 16)));
+    const out = inflate64(packed, 1 << 30);
+    assert.equal(out.status, 'ok');
+    assert.deepEqual(Buffer.from(out.data), Buffer.from(input));
+    assert.equal(inflate64(packed, 1000).status, 'over-limit');
+    assert.equal(inflate64(packed.subarray(0, 50), 1 << 30).status, 'corrupt');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('mail: base64, quoted-printable and uuencoded attachments, nested multiparts and attached messages', () => {
   const b64 = Buffer.from(PAYLOAD).toString('base64').replace(/.{76}/g, '$&\n');
