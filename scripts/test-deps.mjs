@@ -14,6 +14,7 @@ const needed = [
   ['cpio', '/usr/bin/cpio'],
   ['python3', '/usr/bin/python3'],
   ['p7zip-full', '/usr/bin/7z'],
+  ['xz-utils', '/usr/bin/xz'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

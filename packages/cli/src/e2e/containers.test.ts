@@ -65,7 +65,7 @@ function sh(cmd: string, args: readonly string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, cpio and Python. */
+/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, xz, cpio and Python. */
 function buildWrappings(into: string): void {
   const src = join(into, 'src');
   mkdirSync(join(src, 'sub'), { recursive: true });
@@ -81,6 +81,8 @@ function buildWrappings(into: string): void {
     sh('tar', [`--format=${format}`, '-cf', o(`${format}.tar`), '.'], src);
   sh('tar', ['-czf', o('t.tar.gz'), '.'], src);
   sh('tar', ['-cjf', o('t.tar.bz2'), '.'], src);
+  sh('tar', ['-cJf', o('t.tar.xz'), '.'], src);
+  sh('sh', ['-c', `xz -c sub/clam.exe > ${o('clam.exe.xz')}`], src);
   sh('sh', ['-c', `gzip -c sub/clam.exe > ${o('clam.exe.gz')}`], src);
   sh('sh', ['-c', `bzip2 -c sub/clam.exe > ${o('clam.exe.bz2')}`], src);
   for (const format of ['newc', 'odc', 'bin', 'crc'])

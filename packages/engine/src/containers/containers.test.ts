@@ -198,6 +198,24 @@ test('deflate64: members 7-Zip writes decode to the same bytes; damage and the l
   }
 });
 
+test('xz: LZMA2 streams the xz tool writes decode to the same bytes; damage and the limit are reported', () => {
+  const text = te.encode('an LZMA model of this line; '.repeat(20_000));
+  const input = concat(
+    text,
+    PAYLOAD,
+    new Uint8Array(300_000),
+    Uint8Array.from({ length: 50_000 }, (_, i) => (i * i) & 0xff),
+  );
+  const packed = new Uint8Array(execFileSync('xz', ['-c', '-6'], { input }));
+  const member = (r: ScanResult) => r.bytesScanned - packed.length;
+  assert.equal(member(scan(packed, {}, 'm.xz')), input.length, 'the whole stream decoded');
+  assert.deepEqual(found(scan(new Uint8Array(execFileSync('xz', ['-c'], { input: PAYLOAD })), {}, 'p.xz')), ['p']);
+  const limited = scan(packed, { maxFileSize: 100_000 }, 'm.xz');
+  assert.deepEqual(limits(limited), ['MaxFileSize']);
+  const cut = scan(packed.subarray(0, packed.length >> 1), {}, 'm.xz');
+  assert.match(cut.warnings.join('\n'), /damaged XZ/);
+});
+
 test('mail: base64, quoted-printable and uuencoded attachments, nested multiparts and attached messages', () => {
   const b64 = Buffer.from(PAYLOAD).toString('base64').replace(/.{76}/g, '$&\n');
   const qp = Array.from(PAYLOAD, (b) => `=${b.toString(16).toUpperCase().padStart(2, '0')}`)

@@ -14,6 +14,7 @@ import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
 import type { ContainerFamily, ContainerHandler } from './types.js';
+import { xzHandler } from './xz/index.js';
 import { zipHandler } from './zip/index.js';
 
 const HANDLERS: readonly ContainerHandler[] = [
@@ -31,6 +32,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   ole2Handler,
   pdfHandler,
   rtfHandler,
+  xzHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
