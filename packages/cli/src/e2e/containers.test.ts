@@ -35,6 +35,7 @@ const REACHED = [
   'clam.pdf',
   'clam.exe.rtf',
   'clam.d64.zip',
+  'clam.7z',
 ];
 
 let dir = '';
@@ -65,7 +66,7 @@ function sh(cmd: string, args: readonly string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, xz, cpio and Python. */
+/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, xz, 7z, cpio and Python. */
 function buildWrappings(into: string): void {
   const src = join(into, 'src');
   mkdirSync(join(src, 'sub'), { recursive: true });
@@ -82,6 +83,14 @@ function buildWrappings(into: string): void {
   sh('tar', ['-czf', o('t.tar.gz'), '.'], src);
   sh('tar', ['-cjf', o('t.tar.bz2'), '.'], src);
   sh('tar', ['-cJf', o('t.tar.xz'), '.'], src);
+  // 7z without its BCJ filter for executables (coder chains are not decoded yet).
+  for (const [name, args] of [
+    ['lzma2-solid.7z', ['-m0=LZMA2']],
+    ['lzma.7z', ['-m0=LZMA']],
+    ['copy.7z', ['-mx0']],
+    ['lzma2-files.7z', ['-m0=LZMA2', '-ms=off']],
+  ] as const)
+    sh('7z', ['a', '-bd', ...args, o(name), '.'], src);
   sh('sh', ['-c', `xz -c sub/clam.exe > ${o('clam.exe.xz')}`], src);
   sh('sh', ['-c', `gzip -c sub/clam.exe > ${o('clam.exe.gz')}`], src);
   sh('sh', ['-c', `bzip2 -c sub/clam.exe > ${o('clam.exe.bz2')}`], src);

@@ -10,6 +10,7 @@ import { mailHandler } from './mail/index.js';
 import { ole2Handler } from './ole2/index.js';
 import { pdfHandler } from './pdf/index.js';
 import { rtfHandler } from './rtf/index.js';
+import { sevenZipHandler } from './sevenzip/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
@@ -33,6 +34,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   pdfHandler,
   rtfHandler,
   xzHandler,
+  sevenZipHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();

@@ -21,7 +21,7 @@ function varint(d: Uint8Array, o: number): [number, number] {
 }
 
 /** Decodes LZMA2 chunks from `o`; returns the offset after the end chunk, or -1 when the limit stopped it. */
-function lzma2(d: Uint8Array, o: number, z: LzmaDecoder): number {
+export function lzma2(d: Uint8Array, o: number, z: LzmaDecoder): number {
   let first = true;
   for (;;) {
     const c = d[o++];
