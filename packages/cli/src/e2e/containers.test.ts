@@ -83,8 +83,9 @@ function buildWrappings(into: string): void {
   sh('tar', ['-czf', o('t.tar.gz'), '.'], src);
   sh('tar', ['-cjf', o('t.tar.bz2'), '.'], src);
   sh('tar', ['-cJf', o('t.tar.xz'), '.'], src);
-  // 7z without its BCJ filter for executables (coder chains are not decoded yet).
   for (const [name, args] of [
+    ['default.7z', []],
+    ['bcj.7z', ['-mf=BCJ']],
     ['lzma2-solid.7z', ['-m0=LZMA2']],
     ['lzma.7z', ['-m0=LZMA']],
     ['copy.7z', ['-mx0']],

@@ -1,10 +1,11 @@
 // 7z archives: the (possibly LZMA-encoded) header is read for its folders, sizes and names; folders
-// of one coder (LZMA, LZMA2 or copy) are decoded and split into their files. Folders with coder
-// chains (BCJ filters, ...), PPMd or AES are reported as unsupported or encrypted.
+// of one coder (LZMA, LZMA2 or copy), or of the x86 branch filter over one, are decoded and split
+// into their files. Other chains, PPMd and AES are reported as unsupported or encrypted.
 import { u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 import { lzma2 } from '../xz/index.js';
 import { Damaged, LzmaDecoder, lzmaProps } from '../xz/lzma.js';
+import { unBcjX86 } from './bcj.js';
 
 const SIGNATURE_HEADER = 32;
 const ID = {
@@ -33,6 +34,8 @@ interface Coder {
 }
 interface Folder {
   readonly coders: Coder[];
+  /** The coder output that is the folder's result (the one no bind pair consumes). */
+  readonly mainOut: number;
   unpackSizes: number[];
   substreams: number;
   sizes: number[];
@@ -109,13 +112,16 @@ function folder(r: Reader): Folder {
     }
     coders.push({ id, props });
   }
+  const bound = new Set<number>();
   for (let i = 0; i < outs - 1; i++) {
     r.number();
-    r.number();
+    bound.add(r.number());
   }
   const packed = ins - (outs - 1);
   if (packed > 1) for (let i = 0; i < packed; i++) r.number();
-  return { coders, unpackSizes: [], substreams: 1, sizes: [] };
+  let mainOut = 0;
+  while (bound.has(mainOut)) mainOut++;
+  return { coders, mainOut, unpackSizes: [], substreams: 1, sizes: [] };
 }
 
 function streamsInfo(r: Reader): Streams {
@@ -150,7 +156,7 @@ function streamsInfo(r: Reader): Streams {
         t = r.byte();
       }
       for (const f of s.folders) {
-        const total = f.unpackSizes[f.unpackSizes.length - 1] ?? 0;
+        const total = f.unpackSizes[f.mainOut] ?? 0;
         let sum = 0;
         if (t === ID.size) for (let i = 0; i < f.substreams - 1; i++) f.sizes.push(r.number());
         for (const x of f.sizes) sum += x;
@@ -166,31 +172,21 @@ function streamsInfo(r: Reader): Streams {
       }
     } else throw new Damaged(`unexpected property ${id} in streams info`);
   }
-  for (const f of s.folders) if (f.sizes.length === 0) f.sizes = [f.unpackSizes[f.unpackSizes.length - 1] ?? 0];
+  for (const f of s.folders) if (f.sizes.length === 0) f.sizes = [f.unpackSizes[f.mainOut] ?? 0];
   return s;
 }
 
-/** Decodes folder `i`; undefined after a report. */
-function unpackFolder(d: Uint8Array, s: Streams, i: number, ctx: ExtractContext, what: string): Uint8Array | undefined {
-  const f = s.folders[i] as Folder;
-  let start = SIGNATURE_HEADER + s.packPos;
-  for (let k = 0; k < i; k++) start += s.packSizes[k] ?? 0;
-  const end = Math.min(d.length, start + (s.packSizes[i] ?? 0));
-  const size = f.unpackSizes[f.unpackSizes.length - 1] ?? 0;
-  if (size > ctx.maxMemberSize) {
-    ctx.tooBig(what, size);
-    return undefined;
-  }
-  if (f.coders.length !== 1) {
-    ctx.broken(`${what}: coder chains (${f.coders.map((c) => c.id).join(', ')}) are not supported`);
-    return undefined;
-  }
-  const c = f.coders[0] as Coder;
-  if (c.id === '06f10701') {
-    ctx.encrypted(what);
-    return undefined;
-  }
-  if (c.id === '00') return d.subarray(start, Math.min(end, start + size));
+/** Decodes one coder's packed input; undefined after a report. */
+function runCoder(
+  d: Uint8Array,
+  c: Coder,
+  start: number,
+  end: number,
+  size: number,
+  ctx: ExtractContext,
+  what: string,
+) {
+  if (c.id === '00') return d.slice(start, Math.min(end, start + size));
   const z = new LzmaDecoder(ctx.maxMemberSize);
   if (c.id === '030101') {
     const props = lzmaProps(c.props[0] ?? 0xff);
@@ -204,6 +200,37 @@ function unpackFolder(d: Uint8Array, s: Streams, i: number, ctx: ExtractContext,
     return undefined;
   }
   return z.out.subarray(0, z.n);
+}
+
+const AES = '06f10701';
+const BCJ_X86 = '03030103';
+
+/** Decodes folder `i`: one coder, or the x86 branch filter over one; undefined after a report. */
+function unpackFolder(d: Uint8Array, s: Streams, i: number, ctx: ExtractContext, what: string): Uint8Array | undefined {
+  const f = s.folders[i] as Folder;
+  let start = SIGNATURE_HEADER + s.packPos;
+  for (let k = 0; k < i; k++) start += s.packSizes[k] ?? 0;
+  const end = Math.min(d.length, start + (s.packSizes[i] ?? 0));
+  const size = f.unpackSizes[f.mainOut] ?? 0;
+  if (f.unpackSizes.some((n) => n > ctx.maxMemberSize)) {
+    ctx.tooBig(what, size);
+    return undefined;
+  }
+  if (f.coders.some((c) => c.id === AES)) {
+    ctx.encrypted(what);
+    return undefined;
+  }
+  const ids = f.coders.map((c) => c.id);
+  if (f.coders.length === 1) return runCoder(d, f.coders[0] as Coder, start, end, size, ctx, what);
+  const bcj = ids.indexOf(BCJ_X86);
+  if (f.coders.length === 2 && bcj >= 0 && f.mainOut === bcj) {
+    const inner = 1 - bcj;
+    const out = runCoder(d, f.coders[inner] as Coder, start, end, f.unpackSizes[inner] ?? 0, ctx, what);
+    if (out !== undefined) unBcjX86(out);
+    return out;
+  }
+  ctx.broken(`${what}: coder chain ${ids.join(' + ')} is not supported`);
+  return undefined;
 }
 
 /** File names and which entries have no data (directories and empty files). */
