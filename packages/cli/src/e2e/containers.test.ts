@@ -93,6 +93,7 @@ function buildWrappings(into: string): void {
   ] as const)
     sh('7z', ['a', '-bd', ...args, o(name), '.'], src);
   sh('sh', ['-c', `xz -c sub/clam.exe > ${o('clam.exe.xz')}`], src);
+  sh('sh', ['-c', `xz -c --x86 --lzma2 sub/clam.exe > ${o('clam.exe.bcj.xz')}`], src);
   sh('sh', ['-c', `gzip -c sub/clam.exe > ${o('clam.exe.gz')}`], src);
   sh('sh', ['-c', `bzip2 -c sub/clam.exe > ${o('clam.exe.bz2')}`], src);
   for (const format of ['newc', 'odc', 'bin', 'crc'])

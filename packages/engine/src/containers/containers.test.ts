@@ -213,7 +213,7 @@ test('xz: LZMA2 streams the xz tool writes decode to the same bytes; damage and 
   const limited = scan(packed, { maxFileSize: 100_000 }, 'm.xz');
   assert.deepEqual(limits(limited), ['MaxFileSize']);
   const cut = scan(packed.subarray(0, packed.length >> 1), {}, 'm.xz');
-  assert.match(cut.warnings.join('\n'), /damaged XZ/);
+  assert.match(cut.warnings.join('\n'), /XZ not fully read: the stream ends early/);
 });
 
 test('mail: base64, quoted-printable and uuencoded attachments, nested multiparts and attached messages', () => {

@@ -23,7 +23,7 @@ export interface ExtractContext {
   tooBig(name: string, size: number | undefined): void;
   /** A member that is encrypted and cannot be read without its password. */
   encrypted(name: string): void;
-  /** The container is damaged here; extraction goes on with what can be read. */
+  /** The container is damaged or uses what is not decoded here; extraction goes on with the rest. */
   broken(what: string): void;
 }
 

@@ -222,7 +222,7 @@ function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string):
       if (options.alertEncrypted) run.report(`Heuristics.Encrypted.${handler.name}`, 'heuristic');
     },
     broken(what) {
-      run.warnings.push(`${where()}: damaged ${handler.name} (${what})`);
+      run.warnings.push(`${where()}: ${handler.name} not fully read: ${what}`);
     },
   };
   try {

@@ -1,11 +1,12 @@
 // 7z archives: the (possibly LZMA-encoded) header is read for its folders, sizes and names; folders
 // of one coder (LZMA, LZMA2 or copy), or of the x86 branch filter over one, are decoded and split
 // into their files. Other chains, PPMd and AES are reported as unsupported or encrypted.
+
+import { unBcjX86 } from '../bcj.js';
 import { u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 import { lzma2 } from '../xz/index.js';
 import { Damaged, LzmaDecoder, lzmaProps } from '../xz/lzma.js';
-import { unBcjX86 } from './bcj.js';
 
 const SIGNATURE_HEADER = 32;
 const ID = {

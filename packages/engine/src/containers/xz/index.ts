@@ -1,10 +1,12 @@
-// XZ files: a stream of blocks, each an LZMA2 filter chain (other filters, such as the x86 BCJ
-// converter, are reported as unsupported); the decompressed stream is the one member.
+// XZ files: a stream of blocks, each LZMA2 or the x86 branch filter over LZMA2 (other filter
+// chains are reported as unsupported); the decompressed stream is the one member.
+import { unBcjX86 } from '../bcj.js';
 import { decodedName, hasText, u16be } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 import { Damaged, LzmaDecoder, lzmaProps } from './lzma.js';
 
 const LZMA2 = 0x21;
+const X86 = 0x04;
 /** Bytes of the check field for each check type (XZ's table). */
 const CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
 
@@ -58,6 +60,7 @@ function* stream(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
   const check = CHECK_SIZE[(d[7] ?? 0) & 0x0f] ?? 0;
   const z = new LzmaDecoder(ctx.maxMemberSize);
   let o = 12;
+  let stopped = false;
   try {
     while (o < d.length && d[o] !== 0) {
       const blockStart = o;
@@ -66,19 +69,32 @@ function* stream(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
       let p = o + 2;
       if ((flags & 0x40) !== 0) p = varint(d, p)[1];
       if ((flags & 0x80) !== 0) p = varint(d, p)[1];
-      const [filterId] = varint(d, p);
-      if ((flags & 3) !== 0 || filterId !== LZMA2) {
-        ctx.broken(`filter ${filterId.toString(16)}${(flags & 3) !== 0 ? ' in a chain' : ''} is not supported`);
+      const filters: number[] = [];
+      for (let f = 0; f <= (flags & 3); f++) {
+        const [id, afterId] = varint(d, p);
+        const [propsSize, afterSize] = varint(d, afterId);
+        // A branch filter with a start offset (4 bytes of properties) is not supported.
+        filters.push(id === X86 && propsSize !== 0 ? -1 : id);
+        p = afterSize + propsSize;
+      }
+      const chain = filters.join(',');
+      if (chain !== `${LZMA2}` && chain !== `${X86},${LZMA2}`) {
+        ctx.broken(`filter chain ${filters.map((f) => f.toString(16)).join(' + ')} is not supported`);
+        stopped = true;
         break;
       }
+      const blockOut = z.n;
       const end = lzma2(d, blockStart + headerSize, z);
       if (end < 0) {
         ctx.tooBig(name, undefined);
         return;
       }
+      // Each block starts its filters afresh, and its LZMA2 dictionary too: the branch filter can
+      // be undone in place.
+      if (filters[0] === X86) unBcjX86(z.out.subarray(blockOut, z.n));
       o = end + ((4 - ((end - blockStart) % 4)) % 4) + check;
     }
-    if (o >= d.length || !hasText(d, o, '\0')) ctx.broken('the stream has no index');
+    if (!stopped && (o >= d.length || !hasText(d, o, '\0'))) ctx.broken('the stream has no index');
   } catch (e) {
     if (!(e instanceof Damaged)) throw e;
     ctx.broken(e.message);
