@@ -15,6 +15,7 @@ const needed = [
   ['python3', '/usr/bin/python3'],
   ['p7zip-full', '/usr/bin/7z'],
   ['xz-utils', '/usr/bin/xz'],
+  ['arj', '/usr/bin/arj'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

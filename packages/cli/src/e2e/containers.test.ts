@@ -36,6 +36,7 @@ const REACHED = [
   'clam.exe.rtf',
   'clam.d64.zip',
   'clam.7z',
+  'clam.arj',
 ];
 
 let dir = '';
@@ -66,7 +67,7 @@ function sh(cmd: string, args: readonly string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, xz, 7z, cpio and Python. */
+/** Archives, mail and PDFs built with zip, tar, gzip, bzip2, xz, 7z, arj, cpio and Python. */
 function buildWrappings(into: string): void {
   const src = join(into, 'src');
   mkdirSync(join(src, 'sub'), { recursive: true });
@@ -83,6 +84,7 @@ function buildWrappings(into: string): void {
   sh('tar', ['-czf', o('t.tar.gz'), '.'], src);
   sh('tar', ['-cjf', o('t.tar.bz2'), '.'], src);
   sh('tar', ['-cJf', o('t.tar.xz'), '.'], src);
+  for (const m of ['0', '1', '2', '3', '4']) sh('arj', ['a', '-r', `-m${m}`, o(`m${m}.arj`), '*'], src);
   for (const [name, args] of [
     ['default.7z', []],
     ['bcj.7z', ['-mf=BCJ']],

@@ -1,5 +1,6 @@
 // The container formats the scanner knows, by file type. Adding a format is adding a handler here.
 import type { FileType } from '../filetypes/types.js';
+import { arjHandler } from './arj/index.js';
 import { binhexHandler } from './binhex/index.js';
 import { bzip2Handler } from './bzip2/index.js';
 import { cabHandler } from './cab/index.js';
@@ -35,6 +36,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   rtfHandler,
   xzHandler,
   sevenZipHandler,
+  arjHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
