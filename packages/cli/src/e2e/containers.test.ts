@@ -37,6 +37,7 @@ const REACHED = [
   'clam.d64.zip',
   'clam.7z',
   'clam.arj',
+  'clam.sis',
 ];
 
 let dir = '';

@@ -12,6 +12,7 @@ import { ole2Handler } from './ole2/index.js';
 import { pdfHandler } from './pdf/index.js';
 import { rtfHandler } from './rtf/index.js';
 import { sevenZipHandler } from './sevenzip/index.js';
+import { sisHandler } from './sis/index.js';
 import { szddHandler } from './szdd/index.js';
 import { tarHandler } from './tar/index.js';
 import { tnefHandler } from './tnef/index.js';
@@ -37,6 +38,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   xzHandler,
   sevenZipHandler,
   arjHandler,
+  sisHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();

@@ -68,6 +68,7 @@ const MAGIC: readonly (readonly [number, string, FileType])[] = [
   [512, '4546492050415254', 'CL_TYPE_GPT'],
   [0, '4c0000000114020000000000c000000000000046', 'CL_TYPE_LNK'],
   [0, '45474741', 'CL_TYPE_EGG'],
+  [8, '19040010', 'CL_TYPE_SIS'],
   [0, hexOf('(This file must be converted with BinHex'), 'CL_TYPE_BINHEX'],
   // Mail headers at the start of a file.
   ...[
