@@ -38,6 +38,7 @@ const REACHED = [
   'clam.7z',
   'clam.arj',
   'clam.sis',
+  'clam.impl.zip',
 ];
 
 let dir = '';

@@ -1,9 +1,10 @@
 // ZIP archives: members found through the central directory, or by walking the local headers when
-// the directory is missing or damaged. Stored, deflate, deflate64 and bzip2 members are decoded; ZIP64 sizes
+// the directory is missing or damaged. Stored, deflate, deflate64, implode and bzip2 members are decoded; ZIP64 sizes
 // are read; encrypted members and entries whose data overlap another's are reported, not read.
 import { bunzip2 } from '../bzip2/decode.js';
 import { latin1, u16le, u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
+import { explode } from './explode.js';
 import { inflate64 } from './inflate64.js';
 
 const LOCAL = 0x04034b50;
@@ -143,11 +144,13 @@ function decode(entry: Entry, raw: Uint8Array, ctx: ExtractContext): Uint8Array 
       ? { status: 'ok' as const, data: raw.subarray(0, entry.size ?? raw.length) }
       : entry.method === 8
         ? ctx.env.inflate('raw', raw, max)
-        : entry.method === 9
-          ? inflate64(raw, max)
-          : entry.method === 12
-            ? bunzip2(raw, max)
-            : undefined;
+        : entry.method === 6 && entry.size !== undefined
+          ? explode(raw, entry.flags, entry.size)
+          : entry.method === 9
+            ? inflate64(raw, max)
+            : entry.method === 12
+              ? bunzip2(raw, max)
+              : undefined;
   if (out === undefined) {
     ctx.broken(`${entry.name}: compression method ${entry.method} is not supported`);
     return undefined;
