@@ -39,6 +39,7 @@ const REACHED = [
   'clam.arj',
   'clam.sis',
   'clam.impl.zip',
+  'clam.ppt',
 ];
 
 let dir = '';

@@ -1,7 +1,8 @@
 // OLE2 compound files (Word, Excel and PowerPoint 97-2003, MSI, ...): the sector allocation table,
 // the directory and the mini stream are followed to each stream, which is a member. Chains that
 // loop or leave the file are cut short and reported. An `\x01Ole10Native` stream (an embedded file
-// from Windows' packager) yields the file it wraps.
+// from Windows' packager) yields the file it wraps; a PowerPoint document's embedded objects are
+// members too.
 import { u16le, u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 
@@ -162,6 +163,39 @@ function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
     if (data.length < size) ctx.broken(`${name} is cut short (${data.length} of ${size} bytes)`);
     const inner = name === '\u0001Ole10Native' ? packagedFile(data, 4) : undefined;
     yield { name: name.replace(/[\u0000-\u001f]/g, ''), data: inner ?? data };
+    if (name === 'PowerPoint Document') yield* powerPointObjects(data, ctx);
+  }
+}
+
+const CONTAINER_VERSION = 0x0f;
+const EX_OLE_OBJ_STG = 0x1011;
+
+/**
+ * The embedded objects of a PowerPoint document stream: ExOleObjStg records, zlib-compressed
+ * (instance 1, after the decompressed size) or not. Each is usually a compound file itself.
+ */
+function* powerPointObjects(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
+  let n = 0;
+  for (let o = 0; o + 8 <= d.length; ) {
+    const verInstance = u16le(d, o);
+    const type = u16le(d, o + 2);
+    const len = u32le(d, o + 4);
+    // Container records hold records: step into them rather than over them.
+    if ((verInstance & 0x0f) === CONTAINER_VERSION) {
+      o += 8;
+      continue;
+    }
+    if (type === EX_OLE_OBJ_STG) {
+      const name = `PowerPoint Document/object${++n}`;
+      const body = d.subarray(o + 8, Math.min(d.length, o + 8 + len));
+      if (verInstance >>> 4 === 1) {
+        const out = ctx.env.inflate('zlib', body.subarray(4), ctx.maxMemberSize);
+        if (out.status === 'over-limit') ctx.tooBig(name, u32le(body, 0));
+        else if (out.status === 'corrupt') ctx.broken(`${name}: ${out.message ?? 'damaged data'}`);
+        if (out.data.length > 0) yield { name, data: out.data };
+      } else yield { name, data: body };
+    }
+    o += 8 + len;
   }
 }
 
