@@ -40,6 +40,7 @@ const REACHED = [
   'clam.sis',
   'clam.impl.zip',
   'clam.ppt',
+  'clam-nsis.exe',
 ];
 
 let dir = '';

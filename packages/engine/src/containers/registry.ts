@@ -8,6 +8,7 @@ import { cpioHandler } from './cpio/index.js';
 import { gzipHandler } from './gzip/index.js';
 import { htmlHandler } from './html/index.js';
 import { mailHandler } from './mail/index.js';
+import { nsisHandler } from './nsis/index.js';
 import { ole2Handler } from './ole2/index.js';
 import { pdfHandler } from './pdf/index.js';
 import { rtfHandler } from './rtf/index.js';
@@ -39,6 +40,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   sevenZipHandler,
   arjHandler,
   sisHandler,
+  nsisHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler>();
