@@ -1,6 +1,7 @@
-// Text normalisation for target 7 (and generic signatures on text): ASCII letters lower-cased and
-// every run of white space (space, tab, CR, LF, VT, FF) turned into one space, as ClamAV's
-// text normaliser does before matching text files.
+// Text normalisation for target 7 (and generic signatures on text): ASCII letters lower-cased,
+// every run of white space (space, tab, CR, LF, VT, FF) turned into one space, and other control
+// bytes and every byte above 0x7f (UTF-8 sequences included) dropped, as ClamAV's text
+// normaliser does before matching text files (each rule checked with clamscan 1.4.6).
 
 import { scratch } from './scratch.js';
 
@@ -18,6 +19,7 @@ export function normaliseText(data: Uint8Array): Uint8Array {
       space = true;
       continue;
     }
+    if (b < 0x20 || b > 0x7f) continue;
     if (space) {
       out[n++] = 0x20;
       space = false;

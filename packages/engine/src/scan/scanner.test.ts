@@ -41,6 +41,12 @@ test('HTML: a comment ends at its first >, as in ClamAV, so text after a > insid
   assert.deepEqual(scan(`C:0:*:${hex('by xyz')}\n`, '<html><!-- by xyz --></html>\n'), []);
 });
 
+test('text: control bytes and bytes above 0x7f are dropped from the normalised view, as in ClamAV', () => {
+  const text = 'The GNU General Public License\u201d (which refers) to ABC\u00e9DEF and a\u001bb here.\n';
+  assert.deepEqual(scan(`L:0:*:${hex('public license (which')}\n`, text), ['L.UNOFFICIAL']);
+  assert.deepEqual(scan(`E:0:*:${hex('abcdef and ab')}\n`, text), ['E.UNOFFICIAL']);
+});
+
 test('files of 5 bytes or fewer are not matched, as in ClamAV', () => {
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n'), []);
   assert.deepEqual(scan(`Tiny:0:*:${hex('AAAA')}\n`, 'AAAA\n\n'), ['Tiny.UNOFFICIAL']);
