@@ -35,7 +35,8 @@ export function decodeBase64(text: string): Uint8Array {
   return out.subarray(0, n);
 }
 
-const hexValue = (c: number): number =>
+/** The value of an ASCII hex digit, or -1. */
+export const hexValue = (c: number): number =>
   c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : c >= 0x61 && c <= 0x66 ? c - 87 : -1;
 
 /** Decodes quoted-printable text (`=XX` escapes, `=` soft line breaks). */

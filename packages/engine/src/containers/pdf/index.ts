@@ -2,6 +2,7 @@
 // ASCIIHexDecode, ASCII85Decode); a stream with a filter that is not decoded here (images, ...) is
 // left to the scan of the document itself. Encrypted documents are reported, not decrypted.
 import { hasText, latin1 } from '../read.js';
+import { hexValue } from '../textcodecs.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 
 const STREAM = new TextEncoder().encode('stream');
@@ -23,7 +24,7 @@ function asciiHex(data: Uint8Array): Uint8Array {
   let high = -1;
   for (const c of data) {
     if (c === 0x3e) break; // '>' ends the data
-    const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 87 : -1;
+    const v = hexValue(c);
     if (v < 0) continue;
     if (high < 0) high = v;
     else {

@@ -4,6 +4,7 @@
 
 import { packagedFile } from '../ole2/index.js';
 import { latin1, u32le } from '../read.js';
+import { hexValue } from '../textcodecs.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 
 const EMBEDDED = 2;
@@ -22,7 +23,7 @@ function objdata(text: string, from: number, max: number): Uint8Array {
       while (i + 1 < text.length && /[a-z{]/i.test(text[i + 1] as string)) i++;
       continue;
     }
-    const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 87 : -1;
+    const v = hexValue(c);
     if (v < 0) continue;
     if (high < 0) high = v;
     else {
