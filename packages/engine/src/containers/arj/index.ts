@@ -1,6 +1,7 @@
 // ARJ archives: stored members, methods 1-3 (LZ77 with Huffman-coded blocks, the algorithm of
 // LHA's ar002) and method 4 (LZ77 with unary-prefixed numbers); garbled (password-protected)
 // members are reported as encrypted.
+import { CanonicalCode } from '../huffman.js';
 import { cString, u16le, u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 
@@ -35,44 +36,17 @@ class Bits {
     for (let i = 0; i < n; i++) v = (v << 1) | this.one();
     return v;
   }
-}
-
-/** A canonical code given by its lengths, decoded a bit at a time. */
-class Code {
-  private readonly count = new Uint16Array(17);
-  private readonly symbol: Uint16Array;
-  constructor(lengths: Uint8Array) {
-    const offs = new Uint16Array(18);
-    for (const l of lengths) this.count[l] = (this.count[l] as number) + 1;
-    this.count[0] = 0;
-    for (let l = 1; l <= 16; l++) offs[l + 1] = (offs[l] as number) + (this.count[l] as number);
-    this.symbol = new Uint16Array(lengths.length);
-    lengths.forEach((l, s) => {
-      if (l === 0) return;
-      const at = offs[l] as number;
-      this.symbol[at] = s;
-      offs[l] = at + 1;
-    });
-  }
-  decode(bits: Bits): number {
-    let code = 0;
-    let first = 0;
-    let index = 0;
-    for (let len = 1; len <= 16; len++) {
-      code |= bits.one();
-      const count = this.count[len] as number;
-      if (code - count < first) return this.symbol[index + (code - first)] as number;
-      index += count;
-      first = (first + count) << 1;
-      code <<= 1;
-    }
-    throw new Damaged('a Huffman code is not in the table');
-  }
+  readonly next = () => this.one();
 }
 
 /** A code that may be a single symbol sent as such (a count of 0). */
-type Table = { readonly only: number } | { readonly code: Code };
-const symbolOf = (t: Table, bits: Bits) => ('only' in t ? t.only : t.code.decode(bits));
+type Table = { readonly only: number } | { readonly code: CanonicalCode };
+function symbolOf(t: Table, bits: Bits): number {
+  if ('only' in t) return t.only;
+  const sym = t.code.decode(bits.next);
+  if (sym === undefined) throw new Damaged('a Huffman code is not in the table');
+  return sym;
+}
 
 function readPtLen(bits: Bits, nn: number, nbit: number, special: number): { table: Table; lengths: Uint8Array } {
   const n = bits.get(nbit);
@@ -85,7 +59,7 @@ function readPtLen(bits: Bits, nn: number, nbit: number, special: number): { tab
     lengths[i++] = c;
     if (i === special) for (let z = bits.get(2); z > 0 && i < nn; z--) lengths[i++] = 0;
   }
-  return { table: { code: new Code(lengths) }, lengths };
+  return { table: { code: new CanonicalCode(lengths) }, lengths };
 }
 
 function readCLen(bits: Bits, pt: Table): Table {
@@ -103,7 +77,7 @@ function readCLen(bits: Bits, pt: Table): Table {
     if (i + zeros > NC) throw new Damaged('code lengths run past their count');
     i += zeros;
   }
-  return { code: new Code(lengths) };
+  return { code: new CanonicalCode(lengths) };
 }
 
 /** Methods 1-3: `size` bytes (already checked against the member limit) out of `d`. */

@@ -3,6 +3,7 @@
 // the decoder reads complemented bits through a canonical table. Bounded by the declared size,
 // never throwing.
 import type { Inflated } from '../../env.js';
+import { CanonicalCode } from '../huffman.js';
 
 class Damaged extends Error {}
 
@@ -30,47 +31,29 @@ class Bits {
   byte(): number {
     return this.get(8);
   }
+  readonly complemented = () => this.one() ^ 1;
 }
 
 /** A tree as stored: a byte count, then bytes of (bit length - 1, run length - 1) nibbles. */
-class Tree {
-  private readonly count = new Uint16Array(17);
-  private readonly symbol: Uint16Array;
-  constructor(bits: Bits, size: number) {
-    const lengths = new Uint8Array(size);
-    let n = 0;
-    for (let k = bits.byte() + 1; k > 0; k--) {
-      const b = bits.byte();
-      for (let run = (b >>> 4) + 1; run > 0; run--) {
-        if (n >= size) throw new Damaged('a tree describes too many values');
-        lengths[n++] = (b & 0x0f) + 1;
-      }
+function readTree(bits: Bits, size: number): CanonicalCode {
+  const lengths = new Uint8Array(size);
+  let n = 0;
+  for (let k = bits.byte() + 1; k > 0; k--) {
+    const b = bits.byte();
+    for (let run = (b >>> 4) + 1; run > 0; run--) {
+      if (n >= size) throw new Damaged('a tree describes too many values');
+      lengths[n++] = (b & 0x0f) + 1;
     }
-    if (n !== size) throw new Damaged('a tree describes too few values');
-    const offs = new Uint16Array(18);
-    for (const l of lengths) this.count[l] = (this.count[l] as number) + 1;
-    for (let l = 1; l <= 16; l++) offs[l + 1] = (offs[l] as number) + (this.count[l] as number);
-    this.symbol = new Uint16Array(size);
-    lengths.forEach((l, s) => {
-      const at = offs[l] as number;
-      this.symbol[at] = s;
-      offs[l] = at + 1;
-    });
   }
-  decode(bits: Bits): number {
-    let code = 0;
-    let first = 0;
-    let index = 0;
-    for (let len = 1; len <= 16; len++) {
-      code |= bits.one() ^ 1;
-      const count = this.count[len] as number;
-      if (code - count < first) return this.symbol[index + (code - first)] as number;
-      index += count;
-      first = (first + count) << 1;
-      code <<= 1;
-    }
-    throw new Damaged('a code is not in the tree');
-  }
+  if (n !== size) throw new Damaged('a tree describes too few values');
+  return new CanonicalCode(lengths);
+}
+
+/** The next value of `tree`, whose codes are stored complemented. */
+function decode(tree: CanonicalCode, bits: Bits): number {
+  const v = tree.decode(bits.complemented);
+  if (v === undefined) throw new Damaged('a code is not in the tree');
+  return v;
 }
 
 /** Explodes `size` bytes from `d` (the ZIP entry's general-purpose `flags` choose the variant). */
@@ -84,19 +67,19 @@ export function explode(d: Uint8Array, flags: number, size: number): Inflated {
   });
   try {
     const bits = new Bits(d);
-    const literals = (flags & LITERAL_TREE) !== 0 ? new Tree(bits, 256) : undefined;
-    const lengths = new Tree(bits, 64);
-    const distances = new Tree(bits, 64);
+    const literals = (flags & LITERAL_TREE) !== 0 ? readTree(bits, 256) : undefined;
+    const lengths = readTree(bits, 64);
+    const distances = readTree(bits, 64);
     const lowBits = (flags & EIGHT_K_DICTIONARY) !== 0 ? 7 : 6;
     const minMatch = literals === undefined ? 2 : 3;
     while (n < size) {
       if (bits.one() === 1) {
-        out[n++] = literals === undefined ? bits.byte() : literals.decode(bits);
+        out[n++] = literals === undefined ? bits.byte() : decode(literals, bits);
         continue;
       }
       const low = bits.get(lowBits);
-      const dist = ((distances.decode(bits) << lowBits) | low) + 1;
-      let len = lengths.decode(bits);
+      const dist = ((decode(distances, bits) << lowBits) | low) + 1;
+      let len = decode(lengths, bits);
       if (len === 63) len += bits.byte();
       len += minMatch;
       // A reference before the start reads zeros, as PKWARE's own decoder does.

@@ -2,6 +2,7 @@
 // carrying 16 extra bits and distance codes 30 and 31. zlib does not read it, so it is decoded
 // here, bounded in output and never throwing.
 import type { Inflated } from '../../env.js';
+import { CanonicalCode } from '../huffman.js';
 
 class Damaged extends Error {}
 
@@ -17,32 +18,6 @@ const DIST_EXTRA = [
   0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14,
 ];
 const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-
-/** A canonical Huffman code: how many codes of each length, and the symbols in code order. */
-interface Huffman {
-  readonly count: Uint16Array;
-  readonly symbol: Uint16Array;
-}
-
-function huffman(lengths: ArrayLike<number>): Huffman {
-  const count = new Uint16Array(16);
-  for (let s = 0; s < lengths.length; s++) {
-    const l = lengths[s] as number;
-    count[l] = (count[l] as number) + 1;
-  }
-  const offs = new Uint16Array(16);
-  for (let len = 1; len < 15; len++) offs[len + 1] = (offs[len] as number) + (count[len] as number);
-  const symbol = new Uint16Array(lengths.length);
-  for (let s = 0; s < lengths.length; s++) {
-    const l = lengths[s] as number;
-    if (l === 0) continue;
-    const at = offs[l] as number;
-    symbol[at] = s;
-    offs[l] = at + 1;
-  }
-  count[0] = 0;
-  return { count, symbol };
-}
 
 class Inflater {
   private pos = 0;
@@ -71,19 +46,12 @@ class Inflater {
     return v & ((1 << need) - 1);
   }
 
-  decode(h: Huffman): number {
-    let code = 0;
-    let first = 0;
-    let index = 0;
-    for (let len = 1; len < 16; len++) {
-      code |= this.bits(1);
-      const count = h.count[len] as number;
-      if (code - count < first) return h.symbol[index + (code - first)] as number;
-      index += count;
-      first = (first + count) << 1;
-      code <<= 1;
-    }
-    throw new Damaged('a Huffman code is not in the table');
+  private readonly bit = () => this.bits(1);
+
+  decode(h: CanonicalCode): number {
+    const sym = h.decode(this.bit);
+    if (sym === undefined) throw new Damaged('a Huffman code is not in the table');
+    return sym;
   }
 
   /** Room for `k` more bytes of output; false when that would pass the limit. */
@@ -112,7 +80,7 @@ class Inflater {
     return true;
   }
 
-  codes(lit: Huffman, dist: Huffman): boolean {
+  codes(lit: CanonicalCode, dist: CanonicalCode): boolean {
     for (;;) {
       const sym = this.decode(lit);
       if (sym < 256) {
@@ -140,7 +108,7 @@ class Inflater {
     const ncode = this.bits(4) + 4;
     const lengths = new Uint8Array(320);
     for (let i = 0; i < ncode; i++) lengths[CODE_LENGTH_ORDER[i] as number] = this.bits(3);
-    const lencode = huffman(lengths.subarray(0, 19));
+    const lencode = new CanonicalCode(lengths.subarray(0, 19));
     const all = new Uint8Array(nlen + ndist);
     for (let i = 0; i < nlen + ndist; ) {
       const sym = this.decode(lencode);
@@ -159,12 +127,14 @@ class Inflater {
       all.fill(value, i, i + repeat);
       i += repeat;
     }
-    return this.codes(huffman(all.subarray(0, nlen)), huffman(all.subarray(nlen)));
+    return this.codes(new CanonicalCode(all.subarray(0, nlen)), new CanonicalCode(all.subarray(nlen)));
   }
 }
 
-const FIXED_LIT = huffman(Array.from({ length: 288 }, (_, s) => (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8)));
-const FIXED_DIST = huffman(new Array(32).fill(5));
+const FIXED_LIT = new CanonicalCode(
+  Array.from({ length: 288 }, (_, s) => (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8)),
+);
+const FIXED_DIST = new CanonicalCode(new Array(32).fill(5));
 
 /** Decompresses a Deflate64 stream, never past `maxOutput` bytes. */
 export function inflate64(input: Uint8Array, maxOutput: number): Inflated {
