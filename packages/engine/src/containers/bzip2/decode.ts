@@ -2,6 +2,7 @@
 // truncated input yields the blocks decoded before the damage. Written by hand: Node has no bzip2,
 // and the npm decoders are unmaintained or stream-only.
 import type { Inflated } from '../../env.js';
+import { BoundedOutput } from '../output.js';
 
 class Damaged extends Error {}
 
@@ -94,35 +95,8 @@ function decodeSymbol(bits: Bits, t: Table): number {
   return sym;
 }
 
-/** Growable output that refuses to pass its limit. */
-class Sink {
-  buf: Uint8Array;
-  len = 0;
-  overLimit = false;
-  constructor(
-    initial: number,
-    private readonly max: number,
-  ) {
-    this.buf = new Uint8Array(Math.max(16, Math.min(initial, max)));
-  }
-  /** Room for `n` more bytes; false (and over the limit) when the output would pass it. */
-  room(n: number): boolean {
-    const need = this.len + n;
-    if (need > this.max) {
-      this.overLimit = true;
-      return false;
-    }
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.min(this.max, Math.max(need, this.buf.length * 2)));
-      next.set(this.buf.subarray(0, this.len));
-      this.buf = next;
-    }
-    return true;
-  }
-}
-
 /** Decodes one block into `sink`; false when the output limit stopped it. */
-function decodeBlock(bits: Bits, blockSize: number, ll: Uint8Array, next: Uint32Array, sink: Sink): boolean {
+function decodeBlock(bits: Bits, blockSize: number, ll: Uint8Array, next: Uint32Array, sink: BoundedOutput): boolean {
   if (bits.read(1) !== 0) throw new Damaged('randomised blocks (bzip2 0.9.0) are not supported');
   const origPtr = bits.read(24);
   const used = bits.read(16);
@@ -224,8 +198,8 @@ function decodeBlock(bits: Bits, blockSize: number, ll: Uint8Array, next: Uint32
     t = next[t] as number;
     if (same === 4) {
       if (!sink.room(b)) return false;
-      sink.buf.fill(last, sink.len, sink.len + b);
-      sink.len += b;
+      sink.out.fill(last, sink.n, sink.n + b);
+      sink.n += b;
       same = 0;
       last = -1;
       continue;
@@ -233,7 +207,7 @@ function decodeBlock(bits: Bits, blockSize: number, ll: Uint8Array, next: Uint32
     same = b === last ? same + 1 : 1;
     last = b;
     if (!sink.room(1)) return false;
-    sink.buf[sink.len++] = b;
+    sink.out[sink.n++] = b;
   }
   return true;
 }
@@ -246,11 +220,11 @@ export function isBzip2At(d: Uint8Array, o: number): boolean {
 
 /** Decompresses one or more concatenated bzip2 streams, never past `maxOutput` bytes. */
 export function bunzip2(input: Uint8Array, maxOutput: number): Inflated {
-  const sink = new Sink(input.length * 4, maxOutput);
+  const sink = new BoundedOutput(Math.max(16, input.length * 4), maxOutput);
   const bits = new Bits(input);
   const done = (status: Inflated['status'], message?: string): Inflated => ({
     status,
-    data: status === 'over-limit' ? new Uint8Array(0) : sink.buf.subarray(0, sink.len),
+    data: status === 'over-limit' ? new Uint8Array(0) : sink.data,
     ...(message === undefined ? {} : { message }),
   });
   if (!isBzip2At(input, 0)) return done('corrupt', 'not a bzip2 stream');

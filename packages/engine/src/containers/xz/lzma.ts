@@ -1,5 +1,6 @@
 // An LZMA decoder (the range-coded LZ77 of 7-Zip and XZ), bounded in output. `LzmaDecoder` keeps
 // its state between calls so that LZMA2's chunks can continue one dictionary and one model.
+import { BoundedOutput } from '../output.js';
 
 export class Damaged extends Error {}
 
@@ -112,9 +113,7 @@ export function lzmaProps(b: number): LzmaProps | undefined {
 }
 
 /** The decoder's model and dictionary; the output is the dictionary (the whole stream, bounded). */
-export class LzmaDecoder {
-  out: Uint8Array;
-  n = 0;
+export class LzmaDecoder extends BoundedOutput {
   private props: LzmaProps = { lc: 3, lp: 0, pb: 2 };
   private literal = probs(0x300 << 3);
   private isMatch = probs(NUM_STATES << 4);
@@ -136,8 +135,8 @@ export class LzmaDecoder {
   /** Where the current dictionary starts (LZMA2 may reset it). */
   private dictStart = 0;
 
-  constructor(private readonly max: number) {
-    this.out = new Uint8Array(Math.min(max, 1 << 16));
+  constructor(max: number) {
+    super(1 << 16, max);
   }
 
   /** New properties and a fresh model (and state), as LZMA2's resets ask. */
@@ -157,17 +156,6 @@ export class LzmaDecoder {
 
   resetDictionary(): void {
     this.dictStart = this.n;
-  }
-
-  /** Room for `k` more bytes; false when the output limit is reached. */
-  room(k: number): boolean {
-    const need = this.n + k;
-    if (need <= this.out.length) return true;
-    if (need > this.max) return false;
-    const next = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2)));
-    next.set(this.out.subarray(0, this.n));
-    this.out = next;
-    return true;
   }
 
   /** Appends uncompressed bytes (LZMA2's stored chunks). */

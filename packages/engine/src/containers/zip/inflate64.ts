@@ -3,6 +3,7 @@
 // here, bounded in output and never throwing.
 import type { Inflated } from '../../env.js';
 import { CanonicalCode } from '../huffman.js';
+import { BoundedOutput } from '../output.js';
 
 class Damaged extends Error {}
 
@@ -19,18 +20,16 @@ const DIST_EXTRA = [
 ];
 const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-class Inflater {
+class Inflater extends BoundedOutput {
   private pos = 0;
   private bitBuf = 0;
   private bitCount = 0;
-  out: Uint8Array;
-  n = 0;
 
   constructor(
     private readonly d: Uint8Array,
-    private readonly max: number,
+    max: number,
   ) {
-    this.out = new Uint8Array(Math.min(max, Math.max(1024, d.length * 4)));
+    super(Math.max(1024, d.length * 4), max);
   }
 
   bits(need: number): number {
@@ -52,17 +51,6 @@ class Inflater {
     const sym = h.decode(this.bit);
     if (sym === undefined) throw new Damaged('a Huffman code is not in the table');
     return sym;
-  }
-
-  /** Room for `k` more bytes of output; false when that would pass the limit. */
-  room(k: number): boolean {
-    const need = this.n + k;
-    if (need <= this.out.length) return true;
-    if (need > this.max) return false;
-    const next = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2)));
-    next.set(this.out.subarray(0, this.n));
-    this.out = next;
-    return true;
   }
 
   stored(): boolean {
