@@ -11,13 +11,12 @@ const FIRST_HEADER = 28;
 const COMPRESSED = 0x80000000;
 const LZMA_PROPS = 0x5d;
 
-/** The first header's offset (aligned to 512 bytes in the file, its magic 4 bytes in), or -1. */
+/** The first header's offset (a multiple of 512, its magic 4 bytes in), or -1. */
 function firstHeader(d: Uint8Array): number {
-  for (let at = d.indexOf(0xef, 4); at >= 0; at = d.indexOf(0xef, at + 1)) {
-    if ((at - 4) % 512 !== 0) continue;
-    let k = 1;
-    while (k < MAGIC.length && d[at + k] === MAGIC[k]) k++;
-    if (k === MAGIC.length) return at - 4;
+  for (let h = 0; h + FIRST_HEADER <= d.length; h += 512) {
+    let k = 0;
+    while (k < MAGIC.length && d[h + 4 + k] === MAGIC[k]) k++;
+    if (k === MAGIC.length) return h;
   }
   return -1;
 }
