@@ -234,3 +234,15 @@ test('unknown options and bad values are errors that name the option', () => {
   );
   assert.ok(existsSync(vigilBin));
 });
+
+test('a reader that closes the pipe early ends the scan quietly, with no stack trace', () => {
+  // `true` exits before vigil has loaded its database, so vigil's first write meets a closed pipe.
+  const errFile = join(dir, 'epipe.err');
+  const status = execFileSync(
+    'bash',
+    ['-c', `"${vigilBin}" scan -r -d "${sigs}" "${files}" 2>"${errFile}" | true; echo \${PIPESTATUS[0]}`],
+    { encoding: 'utf8' },
+  );
+  assert.equal(status.trim(), '141', 'the exit status of a program ended by a closed pipe');
+  assert.equal(readFileSync(errFile, 'utf8'), '');
+});
