@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the peers the differential tests compare against are installed: Debian's clamav
-// (clamscan, sigtool) and clamav-testfiles, and the tools that build the container tests' archives.
+// (clamscan, sigtool, clamd, clamdscan) and clamav-testfiles, pyclamd, and the tools that build the
+// container tests' archives and the daemon tests' certificates.
 // As root it installs them with apt-get; otherwise it says what to install and fails, so a missing
 // peer is never a silently skipped test.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,10 @@ const needed = [
   ['p7zip-full', '/usr/bin/7z'],
   ['xz-utils', '/usr/bin/xz'],
   ['arj', '/usr/bin/arj'],
+  ['clamav-daemon', '/usr/sbin/clamd'],
+  ['clamdscan', '/usr/bin/clamdscan'],
+  ['python3-pyclamd', '/usr/lib/python3/dist-packages/pyclamd'],
+  ['openssl', '/usr/bin/openssl'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

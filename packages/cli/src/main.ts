@@ -1,6 +1,7 @@
 // The `vigil` command: dispatches to its subcommands; any error that escapes one is printed with
 // its code and exits 2, as clamscan exits 2 on errors.
 import { isVigilError } from '@vigil/engine';
+import { runDaemonCommand } from './daemon.js';
 import { runDb } from './db.js';
 import { runScan } from './scan.js';
 import { VERSION } from './version.js';
@@ -11,6 +12,7 @@ Usage:
   vigil scan [options] [file/directory/-]...   scan as clamscan does (vigil scan --help)
   vigil db compile [-d PATH]... -o FILE         compile signatures into one binary database
   vigil db info PATH...                         counts per signature kind
+  vigil daemon [-c clamd.conf] [--foreground]   serve clamd's protocol (vigil daemon --help)
   vigil --version
 `;
 
@@ -21,6 +23,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runScan(rest);
     case 'db':
       return runDb(rest);
+    case 'daemon':
+      return runDaemonCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`Vigil ${VERSION}\n`);

@@ -2,8 +2,7 @@
 // document per file, then a summary document; see docs/json-output.md), plus an optional log
 // file and a progress line on a terminal that never mixes into the results.
 import { appendFileSync } from 'node:fs';
-import type { Detection } from '@vigil/engine';
-import type { FileOutcome } from '@vigil/node';
+import { type FileDocument, type FileOutcome, fileDocument } from '@vigil/node';
 
 export interface Summary {
   readonly knownSignatures: number;
@@ -17,19 +16,6 @@ export interface Summary {
   readonly seconds: number;
   readonly start: Date;
   readonly end: Date;
-}
-
-/** One file's JSON document (schema version 1). */
-export interface FileDocument {
-  readonly type: 'file';
-  readonly path: string;
-  readonly status: 'clean' | 'infected' | 'error' | 'skipped';
-  readonly detections: readonly (Detection & { readonly location: string })[];
-  readonly fileType?: string;
-  readonly size?: number;
-  readonly reason?: string;
-  readonly limitsHit?: readonly { readonly limit: string; readonly value: number; readonly location: string }[];
-  readonly warnings?: readonly string[];
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -124,7 +110,7 @@ export class Report {
   outcome(path: string, o: FileOutcome): void {
     if (o.status === 'error') {
       this.totals.errors++;
-      if (this.opts.json) this.doc(path, 'error', { reason: o.message });
+      if (this.opts.json) this.out.line(JSON.stringify(fileDocument(path, o)));
       else this.out.error(`${path}: ${o.message} ERROR`);
       return;
     }
@@ -135,15 +121,7 @@ export class Report {
     t.bytesScanned += r.bytesScanned;
     if (r.verdict === 'infected') t.infected++;
     if (this.opts.json) {
-      const location = (inside: readonly string[]) => [path, ...inside].join('//');
-      const limitsHit = r.limitsHit.map((l) => ({ limit: l.limit, value: l.value, location: location(l.path) }));
-      this.doc(path, r.verdict, {
-        detections: r.detections.map((d) => ({ ...d, location: location(d.path) })),
-        fileType: r.fileType,
-        size: o.size,
-        ...(limitsHit.length > 0 ? { limitsHit } : {}),
-        ...(r.warnings.length > 0 ? { warnings: r.warnings } : {}),
-      });
+      this.out.line(JSON.stringify(fileDocument(path, o)));
     } else if (r.verdict === 'infected') {
       for (const d of r.detections) this.out.line(`${path}: ${d.name} FOUND`);
     } else if (!this.opts.infectedOnly) {

@@ -1,10 +1,17 @@
 // `vigil scan`: clamscan's command line, lines, summary and exit codes (0 clean, 1 found, 2 error),
 // plus --json, --jobs and a progress line on a terminal.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createScanner, formatDiagnostic, resolveScanOptions, type ScanOptions } from '@vigil/engine';
-import { DEFAULT_DATABASE_DIR, loadDatabase, nodeEnv, ScanPool, scanBytes, scanFile } from '@vigil/node';
+import {
+  DEFAULT_DATABASE_DIR,
+  defaultCacheDir,
+  loadDatabase,
+  nodeEnv,
+  ScanPool,
+  scanBytes,
+  scanFile,
+} from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs } from './args.js';
 import { Output, Report } from './output.js';
 import { VERSION } from './version.js';
@@ -91,12 +98,6 @@ function switches(
   return out;
 }
 
-/** Where compiled copies of text databases are kept: $VIGIL_CACHE_DIR, else the user's cache. */
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return process.env.VIGIL_CACHE_DIR ?? join(base, 'vigil');
-}
-
 function readStdin(): Uint8Array {
   return new Uint8Array(readFileSync(0));
 }
@@ -167,7 +168,7 @@ export async function runScan(argv: readonly string[]): Promise<number> {
     loaded = loadDatabase(
       (values.get('database') as string[] | undefined) ?? [DEFAULT_DATABASE_DIR],
       { detectPua: options.detectPua },
-      values.get('no-cache') === true ? undefined : { dir: cacheDir() },
+      values.get('no-cache') === true ? undefined : { dir: defaultCacheDir() },
     );
   } catch (e) {
     out.error(`ERROR: ${(e as Error).message}`);

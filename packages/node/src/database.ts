@@ -15,6 +15,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -51,6 +52,12 @@ export interface LoadedDatabase {
   readonly cacheFile?: string;
   /** True when the database came from the cache (no parsing this run). */
   readonly fromCache?: boolean;
+}
+
+/** Where compiled copies of text databases are kept: $VIGIL_CACHE_DIR, else the user's cache. */
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return process.env.VIGIL_CACHE_DIR ?? join(base, 'vigil');
 }
 
 /** Compiled databases kept in a cache directory: the newest few, so updates do not pile up. */

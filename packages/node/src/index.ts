@@ -2,11 +2,13 @@
 export {
   type DatabaseCache,
   DEFAULT_DATABASE_DIR,
+  defaultCacheDir,
   type LoadedDatabase,
   loadDatabase,
   readDatabaseInputs,
   writeFileAtomically,
 } from './database.js';
+export { type FileDocument, fileDocument } from './document.js';
 export { nodeEnv } from './env.js';
-export { ScanPool, type WorkerInit } from './pool.js';
-export { type FileOutcome, ioErrorText, scanBytes, scanFile } from './scanfile.js';
+export { type ScanJob, ScanPool, type WorkerInit } from './pool.js';
+export { type FileOutcome, ioErrorText, scanBytes, scanFd, scanFile } from './scanfile.js';

@@ -1,14 +1,22 @@
-// Files spread over worker threads. Every worker opens the same shared database bytes (no copy),
-// takes file paths and answers with outcomes; the pool hands out work as workers free up and
-// resolves each file's promise, so callers keep output in their own order. A worker that dies is
-// replaced, and its file reported as an error: the scan goes on.
+// Work spread over worker threads. Every worker opens the same shared database bytes (no copy) and
+// scans what it is sent: a path, bytes in memory, or an open file descriptor (threads share the
+// process's descriptors). The pool hands out work as workers free up and resolves each job's
+// promise, so callers keep output in their own order. A worker that dies is replaced, and its job
+// reported as an error: the scan goes on. `setDatabase` swaps the database under running scans:
+// each worker takes the new one after its current job, and the old bytes go with the last of them.
 import { Worker } from 'node:worker_threads';
 import type { ScanOptions } from '@vigil/engine';
 import type { FileOutcome } from './scanfile.js';
 
+/** What a worker scans. `name` is the container name detections inside it are reported under. */
+export type ScanJob =
+  | { readonly path: string }
+  | { readonly bytes: Uint8Array; readonly name: string }
+  | { readonly fd: number; readonly name: string };
+
 interface Task {
-  readonly id: number;
-  readonly path: string;
+  readonly job: ScanJob;
+  readonly options: ScanOptions | undefined;
   readonly resolve: (o: FileOutcome) => void;
 }
 
@@ -17,16 +25,22 @@ export interface WorkerInit {
   readonly options: ScanOptions;
 }
 
+/** A message to a worker: a job, or a database to use from the next job on. */
+export type WorkerMessage =
+  | { readonly type: 'scan'; readonly job: ScanJob; readonly options: ScanOptions | undefined }
+  | { readonly type: 'database'; readonly shared: Uint8Array };
+
 export class ScanPool {
   private readonly idle: Worker[] = [];
   private readonly queue: Task[] = [];
   private readonly busy = new Map<Worker, Task>();
-  private nextId = 0;
+  private init: WorkerInit;
 
   constructor(
-    size: number,
-    private readonly init: WorkerInit,
+    readonly size: number,
+    init: WorkerInit,
   ) {
+    this.init = init;
     for (let i = 0; i < size; i++) this.idle.push(this.spawn());
   }
 
@@ -37,16 +51,34 @@ export class ScanPool {
       workerData: this.init,
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
-    w.on('message', (m: { id: number; outcome: FileOutcome }) => this.done(w, m.outcome));
+    w.on('message', (outcome: FileOutcome) => this.done(w, outcome));
     w.on('error', (e) => this.died(w, e));
     return w;
   }
 
-  scan(path: string): Promise<FileOutcome> {
+  /** Scans a job with the pool's options, or with `options` for this job only. */
+  scan(job: ScanJob | string, options?: ScanOptions): Promise<FileOutcome> {
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, path, resolve });
+      this.queue.push({ job: typeof job === 'string' ? { path: job } : job, options, resolve });
       this.pump();
     });
+  }
+
+  /** Jobs waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Jobs being scanned now. */
+  get active(): number {
+    return this.busy.size;
+  }
+
+  /** Uses `shared` for every job that starts from now on; jobs running finish on the old database. */
+  setDatabase(shared: Uint8Array): void {
+    this.init = { ...this.init, shared };
+    const message: WorkerMessage = { type: 'database', shared };
+    for (const w of [...this.idle, ...this.busy.keys()]) w.postMessage(message);
   }
 
   private pump(): void {
@@ -54,7 +86,12 @@ export class ScanPool {
       const w = this.idle.pop() as Worker;
       const t = this.queue.shift() as Task;
       this.busy.set(w, t);
-      w.postMessage({ id: t.id, path: t.path });
+      const message: WorkerMessage = { type: 'scan', job: t.job, options: t.options };
+      // Bytes of their own move to the worker instead of being copied.
+      const b = 'bytes' in t.job ? t.job.bytes : undefined;
+      const transfer =
+        b !== undefined && b.buffer instanceof ArrayBuffer && b.byteLength === b.buffer.byteLength ? [b.buffer] : [];
+      w.postMessage(message, transfer);
     }
   }
 
@@ -78,6 +115,7 @@ export class ScanPool {
   }
 
   async close(): Promise<void> {
+    for (const t of this.queue.splice(0)) t.resolve({ status: 'error', message: 'the scanner is shutting down' });
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
   }
 }

@@ -37,25 +37,40 @@ function readWhole(fd: number, size: number): Uint8Array {
   return buf.subarray(0, n);
 }
 
-export function scanFile(scanner: Scanner, path: string, options: ScanOptions): FileOutcome {
-  let fd: number | undefined;
+/** Scans an open file (a path's, or an unlinked spool file's); `name` is its container name. */
+export function scanFd(scanner: Scanner, fd: number, options: ScanOptions, name: string): FileOutcome {
   try {
-    fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
     if (size > options.maxFileSize) {
-      const result = scanner.scan({ size, read: () => new Uint8Array(0) }, options, basename(path));
+      const result = scanner.scan({ size, read: () => new Uint8Array(0) }, options, name);
       return { status: 'scanned', size, result };
     }
     const bytes = readWhole(fd, size);
-    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, basename(path)) };
+    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, name) };
   } catch (e) {
     return { status: 'error', message: ioErrorText(e) };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** Scans bytes already read (standard input). */
-export function scanBytes(scanner: Scanner, bytes: Uint8Array, options: ScanOptions): FileOutcome {
-  return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, 'stdin') };
+export function scanFile(scanner: Scanner, path: string, options: ScanOptions): FileOutcome {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return { status: 'error', message: ioErrorText(e) };
+  }
+  try {
+    return scanFd(scanner, fd, options, basename(path));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Scans bytes already in memory (standard input, a clamd stream). */
+export function scanBytes(scanner: Scanner, bytes: Uint8Array, options: ScanOptions, name = 'stdin'): FileOutcome {
+  try {
+    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, name) };
+  } catch (e) {
+    return { status: 'error', message: ioErrorText(e) };
+  }
 }
