@@ -241,7 +241,7 @@ export class Connection {
         say('ALLMATCHSCAN command disabled in clamd.conf. ERROR');
         return;
       }
-      await service.scanPath(cmd.argument, cmd.name as PathMode, say);
+      await service.scanPath(cmd.argument, cmd.name as PathMode, say, () => this.closed);
       return;
     }
     switch (cmd.name) {
@@ -320,12 +320,18 @@ export class Connection {
       });
   }
 
-  /** Ends the connection after the replies written so far (a reader that never takes them is cut off). */
+  /**
+   * Ends the connection once the replies written so far are handed to the kernel, as clamd closes
+   * its side (a client still sending then sees the connection reset). A client that does not read
+   * them is cut off after SendBufTimeout.
+   */
   private end(): void {
     if (this.closed) return;
     this.finish();
+    this.socket.pause();
     this.socket.end();
-    this.socket.setTimeout(Math.max(this.ctx.config.sendBufTimeout, 1000), () => this.socket.destroy());
+    this.socket.once('finish', () => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), Math.max(this.ctx.config.sendBufTimeout, 1000)).unref();
   }
 
   /** Drops the connection now (the peer left, or a socket error). */

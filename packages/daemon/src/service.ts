@@ -208,9 +208,16 @@ export class ScanService {
   /**
    * SCAN, CONTSCAN, MULTISCAN and ALLMATCHSCAN of a file or directory. `emit` receives each reply
    * line as it is known. SCAN and ALLMATCHSCAN stop at the first infected file; MULTISCAN scans a
-   * directory's files in parallel and answers in the order they finish.
+   * directory's files in parallel and answers in the order they finish. A walk whose client has
+   * left stops at the next file.
    */
-  async scanPath(path: string, mode: PathMode, emit: (line: string) => void): Promise<void> {
+  async scanPath(
+    path: string,
+    mode: PathMode,
+    emit: (line: string) => void,
+    /** True once nobody waits for the answer (the client left): the walk stops. */
+    abandoned: () => boolean = () => false,
+  ): Promise<void> {
     const options =
       mode === 'ALLMATCHSCAN' && this.config.allowAllMatchScan ? { ...this.config.scan, allMatch: true } : undefined;
     const full = path === '' ? '' : resolve(path);
@@ -274,11 +281,12 @@ export class ScanService {
           entries.push({ entry, isDir: entry.isDirectory(), ino: st?.ino ?? 0 });
         }
       } catch (e) {
-        emit(`${shownDir}: ${strerror(e)}. ERROR`);
+        emit(`${shownDir}: File path check failure: ${strerror(e)}. ERROR`);
         return false;
       }
       entries.sort((x, y) => Number(x.isDir) - Number(y.isDir) || x.ino - y.ino);
       for (const { entry } of entries) {
+        if (abandoned()) return true;
         const file = `${dir}/${entry.name}`;
         const shown = `${shownDir.replace(/\/+$/, '')}/${entry.name}`;
         let kind = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';

@@ -1,7 +1,7 @@
 // Running `vigil daemon` and the real clamd side by side for black-box tests: each gets its own
 // directory, socket and log, the same database and settings, and is stopped after the test.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,6 +41,8 @@ export async function startDaemon(
   env: Record<string, string> = {},
 ): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `${kind}-test-`));
+  // A daemon that gives up root (User) must still be able to create its socket there.
+  if (settings.some((s) => s.startsWith('User '))) chmodSync(dir, 0o1777);
   const socket = join(dir, 'sock');
   const conf = join(dir, 'clamd.conf');
   writeFileSync(
@@ -123,13 +125,23 @@ export function request(path: string, data: string | Uint8Array, timeoutMs = 10_
   });
 }
 
-/** An open connection, for tests that pace what they send. */
-export function open(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
+/**
+ * An open connection, for tests that pace what they send. A Unix socket whose listen backlog is
+ * full refuses at once (EAGAIN) instead of queueing: like a real client, try again shortly.
+ */
+export async function open(path: string): Promise<Socket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** INSTREAM framing: the command, chunks of at most `chunk` bytes, the zero length. */
