@@ -72,6 +72,8 @@ export class Daemon {
   private selfCheckTimer: NodeJS.Timeout | undefined;
   private stamp = '';
   private stopping: Promise<void> | undefined;
+  /** Files this daemon created, removed when it stops (never another daemon's socket). */
+  private readonly ownFiles: string[] = [];
   private readonly stopped: Promise<void>;
   private markStopped = () => {};
 
@@ -179,7 +181,10 @@ export class Daemon {
         await listen(server, { port: c.httpPort, host: c.httpAddress }, c.backlog);
         this.log.info(`HTTP: Bound to [${c.httpAddress}]:${c.httpPort} (/metrics, /scan, /healthz)`);
       }
-      if (c.pidFile !== undefined) writeFileAtomically(c.pidFile, new TextEncoder().encode(`${process.pid}\n`));
+      if (c.pidFile !== undefined) {
+        writeFileAtomically(c.pidFile, new TextEncoder().encode(`${process.pid}\n`));
+        this.ownFiles.push(c.pidFile);
+      }
       if (c.user !== undefined) this.dropPrivileges(c.user);
     } catch (e) {
       await this.stop();
@@ -204,6 +209,7 @@ export class Daemon {
     const server = createServer(onConnection);
     this.servers.push(server);
     await listen(server, { path }, c.backlog);
+    this.ownFiles.push(path);
     chmodSync(path, c.localSocketMode);
     if (c.localSocketGroup !== undefined) {
       const gid = lookupId('/etc/group', c.localSocketGroup, 2);
@@ -248,8 +254,7 @@ export class Daemon {
       for (const s of this.servers) s.close();
       for (const s of this.sockets) s.destroy();
       await this.service.close();
-      if (this.config.localSocket !== undefined) rmSync(this.config.localSocket, { force: true });
-      if (this.config.pidFile !== undefined) rmSync(this.config.pidFile, { force: true });
+      for (const f of this.ownFiles) rmSync(f, { force: true });
       this.log.info(`--- Stopped at ${ctime(new Date())}`);
       this.log.close();
       this.markStopped();

@@ -43,7 +43,8 @@ export async function startDaemon(
   const dir = mkdtempSync(join(tmpdir(), `${kind}-test-`));
   // A daemon that gives up root (User) must still be able to create its socket there.
   if (settings.some((s) => s.startsWith('User '))) chmodSync(dir, 0o1777);
-  const socket = join(dir, 'sock');
+  // A LocalSocket among the settings replaces the daemon's own.
+  const socket = settings.find((s) => s.startsWith('LocalSocket '))?.slice(12) ?? join(dir, 'sock');
   const conf = join(dir, 'clamd.conf');
   writeFileSync(
     conf,
