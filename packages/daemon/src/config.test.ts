@@ -78,3 +78,12 @@ test('bad settings are errors naming the file and line', () => {
   ];
   for (const [text, message] of bad) assert.throws(() => parseConfig(text, 'x.conf'), { message }, text);
 });
+
+test('the example clamd.conf in deploy/ loads, and clamd-only options in it are none', () => {
+  const file = new URL('../deploy/clamd.conf.example', import.meta.url);
+  const c = parseConfig(readFileSync(file, 'utf8'), file.pathname);
+  assert.equal(c.localSocket, '/run/clamav/clamd.ctl');
+  assert.equal(c.localSocketMode, 0o660);
+  assert.equal(c.user, 'clamav');
+  assert.deepEqual(c.ignored, []);
+});
