@@ -157,7 +157,7 @@ export class Connection {
         this.arm(this.ctx.config.idleTimeout);
         return;
       }
-      if (cmd.name === 'INSTREAM') {
+      if (cmd.name === 'INSTREAM' && cmd.prefix !== '') {
         this.startStream(0);
         return;
       }
@@ -268,6 +268,10 @@ export class Connection {
       case 'DETSTATS':
       case 'DETSTATSCLEAR':
         // clamd 1.4 keeps no detection statistics: it closes without a reply, and so does Vigil.
+        return;
+      case 'INSTREAM': // only prefixed, as clamd
+      case 'IDSESSION':
+        say('UNKNOWN COMMAND');
         return;
       case 'FILDES':
         // Receiving a descriptor needs recvmsg(2) with SCM_RIGHTS, which Node's sockets do not offer.

@@ -38,6 +38,20 @@ test('the three framings: z with NUL, n with newline, and the old unprefixed for
   assert.deepEqual(parse(enc('zSCAN /tmp/odd\nname\0')), ['z|SCAN|/tmp/odd\nname|NUL']);
 });
 
+test('an unprefixed command without its newline ends with the read that brought it, as in clamd', () => {
+  const r = new FrameReader();
+  assert.deepEqual(
+    r.push(enc('PING')).map((e) => e.type === 'command' && e.command.name),
+    ['PING'],
+  );
+  // A prefixed one waits for its delimiter.
+  assert.deepEqual(new FrameReader().push(enc('nPING')), []);
+  // Unprefixed INSTREAM is not a stream (clamd answers UNKNOWN COMMAND): no chunk mode.
+  const u = new FrameReader();
+  u.push(enc('INSTREAM\n'));
+  assert.equal(u.inStream, false);
+});
+
 test('an INSTREAM and the session commands pipelined after it parse the same at every split', () => {
   const bytes = cat(
     enc('zIDSESSION\0zINSTREAM\0'),
@@ -80,7 +94,7 @@ test('paths keep every byte (Latin-1 in, Latin-1 out)', () => {
 
 test('a command line that never ends is cut off at the limit, once', () => {
   const r = new FrameReader();
-  const events = r.push(new Uint8Array(MAX_COMMAND_LENGTH + 10).fill(0x41));
+  const events = r.push(new Uint8Array(MAX_COMMAND_LENGTH + 10).fill(0x41).fill(0x6e, 0, 1));
   assert.deepEqual(
     events.map((e) => e.type),
     ['invalid'],

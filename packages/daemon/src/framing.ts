@@ -1,7 +1,8 @@
 // clamd's wire framing, as a pure state machine fed with bytes. A command is `zNAME args\0`,
-// `nNAME args\n`, or the old unprefixed `NAME args\n`; replies end with the same delimiter. After
-// INSTREAM come chunks (a 4-byte big-endian length, then the bytes) until a zero length. The reader
-// switches to chunk mode itself, so pipelined session commands after a stream parse correctly.
+// `nNAME args\n`, or the old unprefixed `NAME args\n` (or without the newline, ended by the read);
+// replies end with the same delimiter. After a prefixed INSTREAM come chunks (a 4-byte big-endian
+// length, then the bytes) until a zero length. The reader switches to chunk mode itself, so
+// pipelined session commands after a stream parse correctly.
 
 /** One parsed command. `delimiter` ends its reply. */
 export interface Command {
@@ -48,7 +49,10 @@ export class FrameReader {
     let at = 0;
     while (at < data.length) {
       if (this.chunkLeft === undefined) {
-        const end = this.findEnd(data, at);
+        let end = this.findEnd(data, at);
+        // The old unprefixed protocol was one command per read: clamd takes what one read brings as
+        // the whole command when it has no newline (Node's clamscan package sends `PING` bare).
+        if (end < 0 && this.pendingLength === 0 && data[at] !== 0x7a && data[at] !== 0x6e) end = data.length;
         if (end < 0) {
           this.keep(data.subarray(at));
           if (this.pendingLength > MAX_COMMAND_LENGTH) {
@@ -61,7 +65,7 @@ export class FrameReader {
         at = end + 1;
         const command = parseCommand(line, data[end] === 0 ? '\0' : '\n');
         events.push({ type: 'command', command });
-        if (command.name === 'INSTREAM') this.chunkLeft = -1;
+        if (command.name === 'INSTREAM' && command.prefix !== '') this.chunkLeft = -1;
       } else if (this.chunkLeft < 0) {
         const need = 4 - this.pendingLength;
         const got = data.subarray(at, at + need);

@@ -3,7 +3,7 @@
 // and Python's pyclamd).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -75,6 +75,10 @@ test('the same replies as clamd to the same bytes: commands, framings, sessions,
   const exe = new Uint8Array(execFileSync('cat', [join(TESTFILES, 'clam.exe')]));
   const cases: [string, string | Uint8Array, boolean?][] = [
     ['ping, three framings', 'PING\n'],
+    ['the old protocol: a bare command ends with its read', 'PING'],
+    ['a bare SCAN', `SCAN ${f}/sub/clam.exe`],
+    ['a bare VERSION', 'VERSION'],
+    ['INSTREAM needs a prefix', 'INSTREAM\n'],
     ['n ping', 'nPING\n'],
     ['z ping', 'zPING\0'],
     ['version', 'nVERSION\n'],
@@ -206,4 +210,33 @@ print(json.dumps(out, sort_keys=True))
   const c = py(clamd);
   assert.match(c, /ClamAV-Test-File/);
   assert.equal(py(vigil), c);
+});
+
+test("Node's clamscan package gives the same results against vigil daemon as against clamd", async () => {
+  const { default: NodeClam } = await import('clamscan');
+  const { Readable } = await import('node:stream');
+  const results = async (d: RunningDaemon) => {
+    const c = await new NodeClam().init({
+      clamscan: { active: false },
+      clamdscan: { socket: d.socket, localFallback: false, active: true, multiscan: true, timeout: 10_000 },
+      preference: 'clamdscan',
+    });
+    const out: Record<string, unknown> = {
+      version: (await c.getVersion()).split(' ')[0] === d.kind.replace('clamd', 'ClamAV').replace('vigil', 'Vigil'),
+    };
+    for (const f of [join(files, 'sub', 'clam.exe'), join(files, 'clean.txt'), join(files, 'sub', 'clam.7z')]) {
+      const r = await c.isInfected(f);
+      out[f] = [r.isInfected, r.viruses];
+    }
+    const s = await c.scanStream(Readable.from([readFileSync(join(TESTFILES, 'clam.exe'))]));
+    out.stream = [s.isInfected, s.viruses];
+    const dir = await c.scanDir(join(files, 'sub'));
+    out.dir = [dir.goodFiles.length, [...dir.badFiles].sort(), [...(dir.viruses ?? [])].sort()];
+    const list = await c.scanFiles([join(files, 'sub', 'clam.exe'), join(files, 'clean.txt')]);
+    out.files = [list.goodFiles, list.badFiles, list.viruses];
+    return out;
+  };
+  const c = await results(clamd);
+  assert.deepEqual(c[join(files, 'sub', 'clam.exe')], [true, ['ClamAV-Test-File.UNOFFICIAL']]);
+  assert.deepEqual(await results(vigil), c);
 });
