@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { Dirent } from 'node:fs';
 import { lstat, opendir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ScanOptions } from '@vigil/engine';
 import { defaultCacheDir, type FileOutcome, type ScanJob, ScanPool } from '@vigil/node';
@@ -62,6 +63,15 @@ export class ScanService {
     private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * Scanning threads: MaxThreads, but no more than the cores. Scans are CPU-bound and each thread
+   * keeps its own heap (about 30-50 MB with a full database), so threads beyond the cores add memory,
+   * not throughput; MaxThreads still bounds how many scans run at once through MaxQueue.
+   */
+  private get poolSize(): number {
+    return Math.max(1, Math.min(this.config.maxThreads, availableParallelism()));
+  }
+
   private async load(): Promise<LoadedSignatures> {
     const t0 = performance.now();
     const loaded = await loadSignatures({
@@ -80,7 +90,7 @@ export class ScanService {
     if (!this.config.scan.detectPua) this.log.info('Not loading PUA signatures.');
     this.signatures = await this.load();
     this.log.info(`Loaded ${this.signatures.info.total} signatures.`);
-    this.pool = new ScanPool(this.config.maxThreads, { shared: this.signatures.shared, options: this.config.scan });
+    this.pool = new ScanPool(this.poolSize, { shared: this.signatures.shared, options: this.config.scan });
   }
 
   get database(): LoadedSignatures {
@@ -90,7 +100,7 @@ export class ScanService {
 
   get threads(): { live: number; idle: number; queued: number } {
     const active = this.pool?.active ?? 0;
-    return { live: this.config.maxThreads, idle: this.config.maxThreads - active, queued: this.pool?.queued ?? 0 };
+    return { live: this.poolSize, idle: this.poolSize - active, queued: this.pool?.queued ?? 0 };
   }
 
   /**
@@ -125,7 +135,7 @@ export class ScanService {
         } finally {
           // Whatever happened, scanning resumes, on the new database or else on the old directory's.
           this.signatures ??= await this.load();
-          this.pool = new ScanPool(this.config.maxThreads, {
+          this.pool = new ScanPool(this.poolSize, {
             shared: this.signatures.shared,
             options: this.config.scan,
           });
