@@ -5,24 +5,16 @@
 // the machine's load, which is why both tools run in the same session and only ratios are quoted.
 //
 //   npm run bench [-- --scale 1] [--skip-clamscan-scan]
-// Environment: AVBENCH (default /tmp/avbench) holds corpus/ and db-<scale>/; SHARED (default ../shared
-// beside the checkout) holds the benchmark kit.
+// Inputs: see inputs.mjs. Then the daemon against clamd (daemon.mjs).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runDaemonBench } from './daemon.mjs';
+import { benchInputs, option, root } from './inputs.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const scale = opt('scale', '1');
-const base = process.env.AVBENCH ?? '/tmp/avbench';
-const kit = process.env.SHARED ?? resolve(root, '..', 'shared', 'bench');
-const corpus = join(base, 'corpus');
-const db = join(base, scale === '1' ? 'db' : `db-${scale}`);
+const scale = option('scale', '1');
+const { corpus, db } = benchInputs(scale);
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });
 const vigil = join(root, 'bin', 'vigil');
@@ -84,9 +76,6 @@ function foundLines(path) {
   return set;
 }
 
-if (!existsSync(corpus)) sh('bash', [join(kit, 'corpus.sh'), base], { stdio: 'inherit' });
-if (!existsSync(db))
-  sh('node', [join(kit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', scale], { stdio: 'inherit' });
 const empty = join(out, 'empty.txt');
 writeFileSync(empty, '');
 const compiled = join(out, `db-${scale}.vdb`);
@@ -206,3 +195,7 @@ if (results.detections) {
     `detections: clamscan ${d.clamscan}, vigil ${d.vigil}; missing ${d.missingCount} (inside archives, compressed or packed files: ${d.missingInsideContainers}), extra ${d.extraCount} (split patterns over runs of one byte, which ClamAV's 8-offset partial-match memory loses: ${d.extraSplitRunPatterns}); unexplained in results.json`,
   );
 }
+
+// The daemon against clamd, on the same database (bench/daemon.mjs).
+results.daemon = await runDaemonBench({ db, corpus });
+writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
