@@ -26,5 +26,5 @@ export function benchInputs(scale) {
   };
   if (!existsSync(corpus)) run(['bash', join(kit, 'corpus.sh'), base]);
   if (!existsSync(db)) run(['node', join(kit, 'gen-clamav-db.mjs'), '--out', db, '--corpus', corpus, '--scale', scale]);
-  return { corpus, db };
+  return { base, corpus, db };
 }

@@ -14,7 +14,7 @@ import { benchInputs, option, root } from './inputs.mjs';
 
 const args = process.argv.slice(2);
 const scale = option('scale', '1');
-const { corpus, db } = benchInputs(scale);
+const { base, corpus, db } = benchInputs(scale);
 const out = join(root, 'bench', 'out');
 mkdirSync(out, { recursive: true });
 const vigil = join(root, 'bin', 'vigil');

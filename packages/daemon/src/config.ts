@@ -168,6 +168,7 @@ const SPECS: Readonly<Record<string, Spec>> = {
   HTTPSocket: n(),
   HTTPAddr: s(),
   DatabaseCacheDirectory: s(),
+  StreamMemoryLimit: sz(),
 };
 
 export interface TlsConfig {
@@ -199,6 +200,8 @@ export interface DaemonConfig {
   readonly maxThreads: number;
   readonly maxQueue: number;
   readonly streamMaxLength: number;
+  /** In-memory INSTREAM data of all clients together; past it streams spool to TemporaryDirectory. */
+  readonly streamMemoryLimit: number;
   /** Milliseconds. */
   readonly readTimeout: number;
   readonly commandReadTimeout: number;
@@ -389,6 +392,7 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     maxThreads: positive('MaxThreads', 10),
     maxQueue: positive('MaxQueue', 100),
     streamMaxLength: num('StreamMaxLength', 100 * 1024 * 1024),
+    streamMemoryLimit: num('StreamMemoryLimit', 256 * 1024 * 1024),
     readTimeout: seconds('ReadTimeout', 120),
     commandReadTimeout: seconds('CommandReadTimeout', 30),
     idleTimeout: seconds('IdleTimeout', 30),

@@ -100,11 +100,15 @@ export class Connection {
     this.end();
   }
 
+  /** Outside a session, bytes after the one command (and its stream) are ignored, as by clamd. */
+  private get deaf(): boolean {
+    return this.closed || (this.answered && this.session === undefined && this.stream === undefined);
+  }
+
   private receive(data: Buffer): void {
-    if (this.closed || (this.answered && this.session === undefined && this.stream === undefined)) return;
+    if (this.deaf) return;
     for (const event of this.reader.push(data)) {
-      // Outside a session, bytes after the one command (and its stream) are ignored, as by clamd.
-      if (this.closed || (this.answered && this.session === undefined && this.stream === undefined)) return;
+      if (this.deaf) return;
       switch (event.type) {
         case 'command':
           this.command(event.command);
@@ -113,8 +117,7 @@ export class Connection {
           this.chunkLength(event.size);
           break;
         case 'chunk':
-          this.stream?.sink.write(event.data);
-          this.arm(this.ctx.config.readTimeout);
+          this.chunk(event.data);
           break;
         case 'stream-end':
           this.streamEnd();
@@ -126,6 +129,7 @@ export class Connection {
           return;
       }
     }
+    // ReadTimeout runs from the last bytes of a stream.
     if (this.stream !== undefined) this.arm(this.ctx.config.readTimeout);
   }
 
@@ -299,6 +303,19 @@ export class Connection {
     }
   }
 
+  private chunk(data: Uint8Array): void {
+    const st = this.stream;
+    if (st === undefined) return;
+    try {
+      st.sink.write(data);
+    } catch (e) {
+      // The spool file could not be written (a full disk): this stream fails, the daemon goes on.
+      this.stream = undefined;
+      st.sink.discard();
+      this.failed(new Error(`INSTREAM: can't spool the stream: ${(e as Error).message}`), st.id);
+    }
+  }
+
   private streamEnd(): void {
     const st = this.stream;
     if (st === undefined) return;
@@ -311,6 +328,8 @@ export class Connection {
       this.failed(e, st.id);
       return;
     }
+    const key = {};
+    this.ctx.service.running.set(key, { command: 'INSTREAM', since: performance.now() });
     this.ctx.service
       .scanStream(job.job, this.peer)
       .then(
@@ -318,6 +337,7 @@ export class Connection {
         (e: unknown) => this.failed(e, st.id),
       )
       .finally(() => {
+        this.ctx.service.running.delete(key);
         job.release();
         if (this.session === undefined) this.end();
         else this.sessionDone();

@@ -15,9 +15,6 @@ import { Metrics } from './metrics.js';
 import { ScanService } from './service.js';
 import { StreamSpool } from './spool.js';
 
-/** In-memory INSTREAM data of all clients together before streams spool to disk. */
-const STREAM_MEMORY_BUDGET = 256 * 1024 * 1024;
-
 /** A user's or group's numeric id from /etc/passwd or /etc/group. */
 function lookupId(file: '/etc/passwd' | '/etc/group', name: string, field: number): number | undefined {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -129,7 +126,7 @@ export class Daemon {
       service: this.service,
       metrics: this.metrics,
       log: this.log,
-      spool: new StreamSpool(STREAM_MEMORY_BUDGET, c.temporaryDirectory),
+      spool: new StreamSpool(c.streamMemoryLimit, c.temporaryDirectory),
       controls: {
         version: () => this.version(),
         stats: () => this.stats(),
@@ -244,7 +241,13 @@ export class Daemon {
   /** Reloads the database (RELOAD, SIGUSR2, SelfCheck); scans go on meanwhile. */
   async reload(): Promise<void> {
     this.stamp = directoryStamp(this.config.databaseDirectory);
-    await this.service.reload();
+    try {
+      await this.service.reload();
+    } catch (e) {
+      this.log.error(`${(e as Error).message}; stopping`);
+      process.exitCode = 2;
+      await this.stop();
+    }
   }
 
   /** Stops listening, drops the clients, removes the socket and PID files. */

@@ -14,6 +14,8 @@ try {
       shared: loaded.shared,
       info: loaded.database.info,
       warnings: loaded.diagnostics.map(formatDiagnostic),
+      ...(loaded.cacheFile !== undefined ? { compiledFile: loaded.cacheFile } : {}),
+      ...(loaded.precompiled ? { compiledFile: request.directory } : {}),
     },
   };
 } catch (e) {

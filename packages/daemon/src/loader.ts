@@ -6,6 +6,7 @@ import type { DatabaseInfo } from '@vigil/engine';
 import { ctime } from './log.js';
 
 export interface LoadRequest {
+  /** A database directory, or a compiled database file. */
   readonly directory: string;
   readonly detectPua: boolean;
   /** Where compiled copies are kept between starts; none: parse every time. */
@@ -19,6 +20,8 @@ export interface LoadedSignatures {
   readonly warnings: readonly string[];
   /** `27461/Mon Nov 24 09:27:00 2026` from the daily CVD, or '' without one (as clamd's VERSION). */
   readonly version: string;
+  /** A compiled file holding this same database (the cache's copy), when there is one. */
+  readonly compiledFile?: string;
 }
 
 export type LoaderReply = { readonly ok: Omit<LoadedSignatures, 'version'> } | { readonly error: string };

@@ -15,6 +15,9 @@ import { type LoadedSignatures, loadSignatures } from './loader.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
+/** A reload that left no database: the daemon cannot go on. */
+export class FatalError extends Error {}
+
 export type PathMode = 'SCAN' | 'CONTSCAN' | 'MULTISCAN' | 'ALLMATCHSCAN';
 
 /** strerror(3)'s words for the errors a path check meets, as clamd prints them. */
@@ -72,10 +75,10 @@ export class ScanService {
     return Math.max(1, Math.min(this.config.maxThreads, availableParallelism()));
   }
 
-  private async load(): Promise<LoadedSignatures> {
+  private async load(from = this.config.databaseDirectory): Promise<LoadedSignatures> {
     const t0 = performance.now();
     const loaded = await loadSignatures({
-      directory: this.config.databaseDirectory,
+      directory: from,
       detectPua: this.config.scan.detectPua,
       cacheDirectory: this.config.databaseCacheDirectory ?? defaultCacheDir(),
     });
@@ -105,7 +108,8 @@ export class ScanService {
 
   /**
    * Reloads the database (RELOAD, SIGUSR2, SelfCheck). A reload already under way is joined, not
-   * repeated. A database that fails to load leaves the old one serving, and the error logged.
+   * repeated. A database that fails to load leaves the old one serving, and the error logged; a
+   * FatalError means there is no database left (see reloadPaused).
    */
   reload(): Promise<void> {
     this.reloading ??= this.doReload().finally(() => {
@@ -123,31 +127,45 @@ export class ScanService {
         this.signatures = loaded;
         pool.setDatabase(loaded.shared);
       } else {
-        let resume = () => {};
-        this.paused = new Promise((r) => {
-          resume = r;
-        });
-        await this.idle();
-        await pool.close();
-        this.signatures = undefined;
-        try {
-          this.signatures = await this.load();
-        } finally {
-          // Whatever happened, scanning resumes, on the new database or else on the old directory's.
-          this.signatures ??= await this.load();
-          this.pool = new ScanPool(this.poolSize, {
-            shared: this.signatures.shared,
-            options: this.config.scan,
-          });
-          this.paused = undefined;
-          resume();
-        }
+        await this.reloadPaused(pool);
       }
       this.log.info(`Database correctly reloaded (${this.database.info.total} signatures)`);
     } catch (e) {
+      if (e instanceof FatalError) throw e;
       this.metrics.reloadFailed();
       this.log.error(`Database reload failed, keeping the old one: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * ConcurrentDatabaseReload no: scans wait, the workers and the old database go, the new one loads,
+   * scans resume. When the new one fails to load, the old one comes back from its compiled copy in
+   * the cache; without such a copy there is nothing to scan with, and the error is fatal.
+   */
+  private async reloadPaused(pool: ScanPool): Promise<void> {
+    let resume = () => {};
+    this.paused = new Promise((r) => {
+      resume = r;
+    });
+    const fallback = this.signatures?.compiledFile;
+    let failure: unknown;
+    try {
+      await this.idle();
+      await pool.close();
+      this.signatures = undefined;
+      try {
+        this.signatures = await this.load();
+      } catch (e) {
+        failure = e;
+        if (fallback !== undefined) this.signatures = await this.load(fallback).catch(() => undefined);
+      }
+      if (this.signatures === undefined) throw new FatalError(`no database to scan with: ${String(failure)}`);
+      this.pool = new ScanPool(this.poolSize, { shared: this.signatures.shared, options: this.config.scan });
+    } finally {
+      this.paused = undefined;
+      resume();
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Resolves when no job is admitted. */

@@ -94,19 +94,25 @@ test('SIGUSR2 reloads; SelfCheck reloads when the database directory changes', a
   }
 });
 
-test('a database that fails to load at RELOAD leaves the old one serving, and says why', async () => {
-  const db = database('broken');
-  const d = await startDaemon('vigil', [`DatabaseDirectory ${db}`, 'SelfCheck 0']);
-  try {
-    writeFileSync(join(db, 'bad.ndb'), 'Broken:0:*:zz\n');
-    assert.equal(await request(d.socket, 'zRELOAD\0'), 'RELOADING\0');
-    await until(() => d.output().includes('Database reload failed'), 10_000, 'the failed reload');
-    assert.match(d.output(), /ERROR: Database reload failed, keeping the old one: [\s\S]*bad\.ndb:1:12: /);
-    assert.equal(await request(d.socket, instream(exe)), FOUND);
-  } finally {
-    await d.stop();
-  }
-});
+for (const concurrent of [true, false]) {
+  test(`a database that fails to load at RELOAD leaves the old one serving, and says why (ConcurrentDatabaseReload ${concurrent ? 'yes' : 'no'})`, async () => {
+    const db = database(`broken-${concurrent}`);
+    const d = await startDaemon('vigil', [
+      `DatabaseDirectory ${db}`,
+      'SelfCheck 0',
+      `ConcurrentDatabaseReload ${concurrent ? 'yes' : 'no'}`,
+    ]);
+    try {
+      writeFileSync(join(db, 'bad.ndb'), 'Broken:0:*:zz\n');
+      assert.equal(await request(d.socket, 'zRELOAD\0'), 'RELOADING\0');
+      await until(() => d.output().includes('Database reload failed'), 10_000, 'the failed reload');
+      assert.match(d.output(), /ERROR: Database reload failed, keeping the old one: [\s\S]*bad\.ndb:1:12: /);
+      assert.equal(await request(d.socket, instream(exe)), FOUND);
+    } finally {
+      await d.stop();
+    }
+  });
+}
 
 test('Foreground no: the daemon goes to the background once it serves; SIGTERM removes its socket and PID file', async () => {
   const dir = join(work, 'bg');

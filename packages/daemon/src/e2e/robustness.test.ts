@@ -1,10 +1,21 @@
 // Hostile and unlucky clients: each gets clamd's answer or a closed connection within its timeout,
 // the daemon keeps serving the others, and nothing leaks across thousands of such sessions.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { tar } from '@vigil/engine/test-support/archives';
 import {
   CLAM_EXE_SHA256,
   instream,
@@ -21,6 +32,7 @@ const exe = new Uint8Array(readFileSync('/usr/share/clamav-testfiles/clam.exe'))
 let work = '';
 let db = '';
 let many = '';
+let spool = '';
 let vigil: RunningDaemon;
 
 const be32 = (n: number) => {
@@ -37,6 +49,8 @@ before(async () => {
   many = join(work, 'many');
   mkdirSync(db);
   mkdirSync(many);
+  spool = join(work, 'spool');
+  mkdirSync(spool);
   writeFileSync(join(db, 'test.hsb'), `${CLAM_EXE_SHA256}:544:ClamAV-Test-File\n`);
   // A directory whose MULTISCAN reply is long (every file infected): for clients that leave mid-reply.
   for (let i = 0; i < 400; i++) copyFileSync('/usr/share/clamav-testfiles/clam.exe', join(many, `f${i}.exe`));
@@ -47,7 +61,11 @@ before(async () => {
     'ReadTimeout 2',
     'IdleTimeout 2',
     'MaxThreads 2',
+    'MaxQueue 4',
     'SelfCheck 0',
+    // Streams past 16 KiB in memory (all clients together) go to spool files.
+    'StreamMemoryLimit 16K',
+    `TemporaryDirectory ${spool}`,
   ]);
 });
 
@@ -170,6 +188,36 @@ test('10,000 bad sessions leak no descriptor and no memory', async () => {
   const grown = rss(pid) - mem;
   assert.ok(grown < 48 * 1024 * 1024, `resident memory grew ${(grown / 1048576).toFixed(1)} MiB over 8,000 sessions`);
   assert.equal(await request(vigil.socket, 'zPING\0'), 'PONG\0');
+});
+
+test('streams past the memory limit are spooled to files that vanish with them; MaxQueue holds the rest back', async () => {
+  // A tar of 30 KiB with clam.exe at its end is past StreamMemoryLimit (16K) alone: it always spools,
+  // and is found only if the scan read the spooled bytes. Clean streams of the same size go along.
+  const big = tar([
+    { name: 'filler.bin', data: new Uint8Array(30_000) },
+    { name: 'clam.exe', data: exe },
+  ]);
+  const clean = new Uint8Array(big.length);
+  const replies = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => request(vigil.socket, instream(i % 2 === 0 ? big : clean, 'z', 1000))),
+  );
+  assert.deepEqual(
+    replies.map((r) => r.replace('ClamAV-Test-File.UNOFFICIAL ', '')),
+    Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 'stream: FOUND\0' : 'stream: OK\0')),
+  );
+  assert.deepEqual(readdirSync(spool), [], 'spool files are unlinked as soon as they are made');
+  const fds = readdirSync(`/proc/${vigil.child.pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${vigil.child.pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  assert.deepEqual(
+    fds.filter((l) => l.includes('vigil-stream-')),
+    [],
+    'no spool file is left open',
+  );
 });
 
 test('SCAN of a path that does not exist or cannot be read: the same answer as clamd (both running as nobody)', async () => {
