@@ -232,3 +232,91 @@ test('PE section hashes (.mdb, made by sigtool --mdb): vigil finds each file by 
   assert.deepEqual(foundLines(vig.stdout), own);
   for (const l of own) assert.ok(foundLines(clam.stdout).has(l), `clamscan: ${l}`);
 });
+
+test('without --allmatch, each file of the reduced corpus is named by the signature clamscan names it with', () => {
+  const clam = run('clamscan', ['-r', '--no-summary', '-i', '-d', db, corpus]);
+  const vig = run(vigilBin, ['scan', '-r', '--no-summary', '-i', '-d', db, corpus]);
+  assert.ok(clam.status === 0 || clam.status === 1, `clamscan failed: ${clam.stderr}`);
+  assert.ok(vig.status === 0 || vig.status === 1, `vigil failed (${vig.status}): ${vig.stderr}`);
+  const byFile = (out: string) => new Map([...foundLines(out)].map((l) => [l.slice(0, l.lastIndexOf(': ')), l]));
+  const want = byFile(clam.stdout);
+  const got = byFile(vig.stdout);
+  assert.ok(want.size > 20, `clamscan found ${want.size}`);
+  // Where vigil names a file otherwise, it must be by a match ClamAV loses (explained above).
+  const patterns = patternsByName(db);
+  const explained = (line: string) => {
+    const name = line.slice(line.lastIndexOf(': ') + 2, -' FOUND'.length);
+    return (patterns.get(name) ?? []).some(isRunDegenerate);
+  };
+  const files = [...new Set([...want.keys(), ...got.keys()])];
+  const differ = files.filter((f) => want.get(f) !== got.get(f) && !explained(got.get(f) ?? ''));
+  assert.deepEqual(
+    differ.map((f) => ({ clamscan: want.get(f), vigil: got.get(f) })),
+    [],
+  );
+});
+
+/** Deterministic bytes that hold no pattern by chance. */
+function noise(seed: number, length: number): Buffer {
+  const rnd = random(seed);
+  return Buffer.from(Uint8Array.from({ length }, () => Math.floor(rnd() * 256)));
+}
+
+test("without --allmatch, the name reported is the one ClamAV's matchers meet first", () => {
+  const work = join(dir, 'first-name');
+  const files = join(work, 'files');
+  mkdirSync(files, { recursive: true });
+  const hexAt = (b: Buffer, at: number, len: number) => b.subarray(at, at + len).toString('hex');
+  /** An Aho-Corasick pattern: a wildcard byte keeps it from ClamAV's Boyer-Moore matcher. */
+  const acAt = (b: Buffer, at: number) => `${hexAt(b, at, 8)}??${hexAt(b, at + 9, 8)}`;
+  const ndb: string[] = [];
+  const expected = new Map<string, string>();
+
+  // Boyer-Moore before Aho-Corasick in one window, whatever the offsets and the line order.
+  const mixed = noise(11, 4096);
+  writeFileSync(join(files, 'bm-after-ac.bin'), mixed);
+  ndb.push(`First.Ac:0:*:${acAt(mixed, 10)}`, `First.Bm:0:*:${hexAt(mixed, 3000, 16)}`);
+  expected.set('bm-after-ac.bin', 'First.Bm');
+
+  // Window by window: a match in the first 128 KiB comes before a Boyer-Moore match past it.
+  const big = noise(12, 300_000);
+  writeFileSync(join(files, 'windows.bin'), big);
+  ndb.push(`Window.Ac:0:*:${acAt(big, 100)}`, `Window.Bm:0:*:${hexAt(big, 250_000, 16)}`);
+  expected.set('windows.bin', 'Window.Ac');
+
+  // The file type's signatures before the generic ones.
+  const exe = readFileSync('/usr/share/clamav-testfiles/clam.exe');
+  writeFileSync(join(files, 'target.exe'), exe);
+  ndb.push(`Target.Generic:0:*:${hexAt(exe, 0x40, 16)}`, `Target.Pe:1:*:${acAt(exe, 0x180)}`);
+  expected.set('target.exe', 'Target.Pe');
+
+  // Hashes after body signatures, before logical ones.
+  const hashed = noise(13, 2048);
+  writeFileSync(join(files, 'hash.bin'), hashed);
+  const hdb = `${createHash('md5').update(hashed).digest('hex')}:${hashed.length}:Hash.File`;
+  const ldb = `Hash.Logical;Engine:51-255,Target:0;0;${hexAt(hashed, 500, 16)}`;
+  expected.set('hash.bin', 'Hash.File');
+
+  // A zip's members before the zip's own bytes.
+  const member = noise(14, 2048);
+  writeFileSync(join(work, 'member-name.bin'), member);
+  const zipped = run('zip', ['-0', '-j', '-q', join(files, 'stored.zip'), join(work, 'member-name.bin')]);
+  assert.equal(zipped.status, 0, zipped.stderr);
+  ndb.push(`Zip.Raw:0:*:${Buffer.from('member-name.bin').toString('hex')}`, `Zip.Member:0:*:${acAt(member, 700)}`);
+  expected.set('stored.zip', 'Zip.Member');
+
+  const sigs = join(work, 'sigs');
+  mkdirSync(sigs);
+  writeFileSync(join(sigs, 'first.ndb'), `${ndb.join('\n')}\n`);
+  writeFileSync(join(sigs, 'first.hdb'), `${hdb}\n`);
+  writeFileSync(join(sigs, 'first.ldb'), `${ldb}\n`);
+  const names = (out: string) =>
+    new Map(
+      [...foundLines(out)].map((l) => [l.slice(files.length + 1, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+    );
+  const clam = names(run('clamscan', ['-r', '--no-summary', '-d', sigs, files]).stdout);
+  const vig = names(run(vigilBin, ['scan', '-r', '--no-summary', '-d', sigs, files]).stdout);
+  const want = new Map([...expected].map(([f, n]) => [f, `${n}.UNOFFICIAL FOUND`]));
+  assert.deepEqual(clam, want, "clamscan's choices, which this test describes");
+  assert.deepEqual(vig, clam);
+});

@@ -8,7 +8,7 @@ import { compileMatcher, compilePcre, type MatcherPattern } from '../matcher/ind
 import type { Diagnostic } from '../signatures/diagnostics.js';
 import { formatDiagnostic } from '../signatures/diagnostics.js';
 import { parseDatabaseFile } from '../signatures/load.js';
-import { type LogicalExpr, NO_MODIFIERS, type Target } from '../signatures/types.js';
+import { type BodySignature, type LogicalExpr, NO_MODIFIERS, type Pattern, type Target } from '../signatures/types.js';
 import type { CompileResult, DatabaseInput, LoadOptions } from './api.js';
 import { DatabaseBuilder, type KeptLogical, NOT_SIGNATURES } from './builder.js';
 import { type Allocate, jsonSection, readOwnSections, type Sections, writeSections } from './format.js';
@@ -50,6 +50,38 @@ class GroupPatterns {
   }
 }
 
+/**
+ * Whether ClamAV matches this body signature with its Boyer-Moore matcher, which runs before its
+ * Aho-Corasick one (readdb.c): a pattern of literal bytes only, in the generic or PE target (the
+ * others are Aho-Corasick only), and for PE an offset that names one position. Without --allmatch,
+ * that decides which of two matching signatures names the file.
+ */
+function boyerMoore(sig: BodySignature): boolean {
+  const [node, ...rest] = sig.pattern;
+  if (rest.length > 0 || node?.t !== 'run' || !node.run.mask.every((m) => m === 0xff)) return false;
+  const o = sig.offset;
+  if (o.kind === 'version-info' || o.kind === 'macro') return false;
+  if (sig.target === 0) return true;
+  return sig.target === 1 && o.kind !== 'any' && !('shift' in o && o.shift > 0);
+}
+
+/**
+ * The longest part of a pattern (the stretch between unbounded or ranged gaps) as ClamAV counts it
+ * for `maxpatlen`, by which its 128 KiB scan windows overlap.
+ */
+function longestPart(pattern: Pattern): number {
+  let longest = 0;
+  let part = 0;
+  for (const n of pattern) {
+    if (n.t === 'run') part += n.run.bytes.length;
+    else if (n.t === 'alt') part += Math.max(...n.options.map((o) => o.bytes.length));
+    else if (n.t === 'gap' && n.min === n.max && n.max < 128) part += n.max;
+    else if (n.t === 'gap') part = 0;
+    longest = Math.max(longest, part);
+  }
+  return longest;
+}
+
 function logicalMeta(kept: KeptLogical, index: number, groups: Record<Group, GroupPatterns>): LogicalMeta {
   const { sig, nameId } = kept;
   const group = groupOfTarget(sig.tdb.target);
@@ -87,9 +119,17 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
   const groups = { raw: new GroupPatterns(), html: new GroupPatterns(), text: new GroupPatterns() };
   const bodyName = new Uint32Array(b.bodies.length);
   const bodyTarget = new Uint8Array(b.bodies.length);
+  const bodyBm = new Uint8Array(b.bodies.length);
+  /** Per target, the longest pattern part of its body and logical signatures. */
+  const maxPatternLength: number[] = [];
+  const longer = (target: number, p: Pattern) => {
+    maxPatternLength[target] = Math.max(maxPatternLength[target] ?? 0, longestPart(p));
+  };
   b.bodies.forEach(({ sig, nameId }, i) => {
     bodyName[i] = nameId;
     bodyTarget[i] = sig.target;
+    bodyBm[i] = boyerMoore(sig) ? 1 : 0;
+    longer(sig.target, sig.pattern);
     groups[groupOfTarget(sig.target)].add(
       { pattern: sig.pattern, offset: sig.offset, modifiers: NO_MODIFIERS, firstOnly: true },
       0,
@@ -98,7 +138,15 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     );
   });
   const logicals = b.logicals.map((kept, i) => logicalMeta(kept, i, groups));
-  let sections: Sections = { ...b.names.toSections('names'), 'body.name': bodyName, 'body.target': bodyTarget };
+  for (const { sig } of b.logicals) {
+    for (const s of sig.subsigs) if (s.kind === 'pattern') longer(sig.tdb.target ?? 0, s.pattern);
+  }
+  let sections: Sections = {
+    ...b.names.toSections('names'),
+    'body.name': bodyName,
+    'body.target': bodyTarget,
+    'body.bm': bodyBm,
+  };
   for (const [key, builder] of b.hashes) sections = { ...sections, ...builder.toSections(`hash.${key}`) };
   const matcherMeta: Record<string, unknown> = {};
   for (const g of GROUPS) {
@@ -124,6 +172,7 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     },
     hashes: [...b.hashes.keys()],
     matchers: matcherMeta,
+    maxPatternLength: Array.from(maxPatternLength, (n) => n ?? 0),
     fileTypes: b.fileTypes.map((f) => ({ ...f, pattern: encodePattern(f.pattern) })),
   });
   // Logical signatures are parsed only by the threads that scan (see open.ts).

@@ -7,7 +7,7 @@ import { VigilError } from '../errors.js';
 
 export const MAGIC = 'VIGILDB\0';
 /** Bumped whenever the layout of any section changes; older files are refused, not misread. */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 /**
  * The checksum over everything after the header, in bytes 32-63 (zero-padded). It detects damage,

@@ -24,6 +24,7 @@ interface Meta {
   readonly info: DatabaseInfo;
   readonly hashes: readonly string[];
   readonly matchers: Record<string, unknown>;
+  readonly maxPatternLength: readonly number[];
   readonly fileTypes: readonly (Omit<FileTypeMagic, 'pattern'> & { pattern: PatternJson })[];
 }
 
@@ -40,6 +41,8 @@ export class CompiledDatabase implements Database {
   readonly hashes: Partial<Record<HashIndexKey, HashIndex>> = {};
   readonly bodyName: Uint32Array;
   readonly bodyTarget: Uint8Array;
+  /** Per body signature: 1 when ClamAV matches it with Boyer-Moore, ahead of Aho-Corasick. */
+  readonly bodyBm: Uint8Array;
   readonly fileTypes: readonly FileTypeMagic[];
   private readonly meta: Meta;
   private built?: {
@@ -63,6 +66,7 @@ export class CompiledDatabase implements Database {
     }
     this.bodyName = section(sections, 'body.name', Uint32Array);
     this.bodyTarget = section(sections, 'body.target', Uint8Array);
+    this.bodyBm = section(sections, 'body.bm', Uint8Array);
     this.fileTypes = meta.fileTypes.map((f) => ({ ...f, pattern: decodePattern(f.pattern) }));
   }
 
@@ -104,6 +108,11 @@ export class CompiledDatabase implements Database {
   /** Logical signatures to evaluate for every file, per group. */
   get alwaysLogicals(): Readonly<Record<Group, readonly number[]>> {
     return this.build().alwaysLogicals;
+  }
+
+  /** The longest pattern part of the signatures for `target` (ClamAV's maxpatlen of its matcher). */
+  maxPatternLength(target: number): number {
+    return this.meta.maxPatternLength[target] ?? 0;
   }
 
   /** The display name of a name id. */

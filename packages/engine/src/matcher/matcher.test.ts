@@ -119,13 +119,6 @@ describe('matcher', () => {
     assert.deepEqual(r2.get(2), []);
   });
 
-  it('stops the pass when asked', () => {
-    const m = new Matcher(compileMatcher([pat(0, [run('aa')]), pat(1, [run('zz')])]));
-    const ms = m.scan(enc.encode('aa zz'), FACTS, { stop: (id) => id === 0 });
-    assert.equal(ms.count(0), 1);
-    assert.equal(ms.count(1), 0);
-  });
-
   it('agrees with the naive matcher on random patterns and data', () => {
     const alphabet = [0x61, 0x62, 0x63, 0x41, 0x00, 0x0a, 0x20];
     const byte = fc.constantFrom(...alphabet);

@@ -27,16 +27,15 @@ export interface MatchSet {
 class Matches implements MatchSet {
   private readonly starts = new Map<number, Set<number>>();
   private readonly extra = new Map<number, number>();
-  record(id: number, start: number): boolean {
+  record(id: number, start: number): void {
     let set = this.starts.get(id);
     if (set === undefined) {
       set = new Set();
       this.starts.set(id, set);
     }
-    if (set.has(start)) return false;
+    if (set.has(start)) return;
     if (set.size < MAX_KEPT) set.add(start);
     else this.extra.set(id, (this.extra.get(id) ?? 0) + 1);
-    return true;
   }
   has(id: number): boolean {
     return this.starts.has(id);
@@ -68,14 +67,6 @@ interface Table {
   readonly pos: Uint16Array;
   readonly bloom: Uint32Array;
 }
-
-/** Options of one pass: `stop(id)` true ends the pass after id's first match. */
-export interface ScanPassOptions {
-  readonly stop?: (id: number) => boolean;
-}
-
-/** Thrown inside a pass to end it early (caught in `scan`). */
-const STOP = Symbol('stop');
 
 export class Matcher {
   private readonly a: {
@@ -144,16 +135,14 @@ export class Matcher {
   }
 
   /** Matches every pattern against `data` in one pass. */
-  scan(data: Uint8Array, facts: FileFacts, opts: ScanPassOptions = {}): MatchSet {
+  scan(data: Uint8Array, facts: FileFacts): MatchSet {
     const found = new Matches();
-    const pass = new Pass(this.a, this.verifier, data, facts, found, opts.stop);
+    const pass = new Pass(this.a, this.verifier, data, facts, found);
     this.verifier.reset(data);
     try {
       for (let g = 0; g + 1 < this.a.gStart.length; g++) pass.pinned(g);
       for (const v of this.a.everywhere) pass.everywhere(v);
       if (this.tables.length > 0) this.sweep(data, pass);
-    } catch (e) {
-      if (e !== STOP) throw e;
     } finally {
       this.verifier.reset(new Uint8Array(0));
     }
@@ -205,7 +194,6 @@ class Pass {
     private readonly data: Uint8Array,
     private readonly facts: FileFacts,
     private readonly found: Matches,
-    private readonly stop: ((id: number) => boolean) | undefined,
   ) {
     this.size = data.length;
   }
@@ -248,7 +236,7 @@ class Pass {
   }
 
   private hit(id: number, start: number): void {
-    if (this.found.record(id, start) && this.stop?.(id) === true) throw STOP;
+    this.found.record(id, start);
   }
 
   /** An atom of variant `v` was seen; its run (node `node`, relative to the variant) starts at `runStart`. */

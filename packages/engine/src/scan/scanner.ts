@@ -13,7 +13,7 @@ import type { EngineEnv, HashAlgo } from '../env.js';
 import { VigilError } from '../errors.js';
 import type { FileFacts, FileType } from '../filetypes/types.js';
 import { describeFile, normalisedViews } from './facts.js';
-import { evaluateGroup } from './logical.js';
+import { matchView } from './logical.js';
 import type { ScanOptions } from './options.js';
 import type { Detection, LimitHit, ScanResult } from './types.js';
 
@@ -177,19 +177,27 @@ function applyAllowList(run: ScanRun, data: Uint8Array): void {
 /**
  * ClamAV matches HTML only in its normalised forms (its HTMLSKIPRAW switch is on by default), text
  * both raw and normalised; generic (target 0) signatures apply to every view, target 3 and 7 ones
- * to the normalised views only.
+ * to the normalised views only. The file's hashes are looked up in the raw pass, after its body
+ * signatures and before its logical ones; PE section hashes after that pass.
  */
 function matchViews(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
-  if (facts.type !== 'CL_TYPE_HTML') evaluateGroup(run, 'raw', data, { facts, normalised: false });
+  // ClamAV computes a file's hashes in its raw pass, which HTML skips: no hash signature matches HTML.
+  if (facts.type !== 'CL_TYPE_HTML') {
+    matchView(run, ['raw'], data, { facts, normalised: false }, () => checkFileHashes(run, data));
+  }
   if (run.done) return;
   if (run.options.scanPe) checkSectionHashes(run, data, facts);
   for (const [group, view] of normalisedViews(run, data, facts)) {
-    evaluateGroup(run, 'raw', view, { facts, normalised: true });
     if (run.done) return;
-    evaluateGroup(run, group, view, { facts, normalised: true });
-    if (run.done) return;
+    matchView(run, [group, 'raw'], view, { facts, normalised: true });
   }
 }
+
+/**
+ * ClamAV unpacks most containers before its raw pass over them; executables (their unpackers and
+ * embedded installers) and PDF come after it. Without --allmatch, that decides whose name is reported.
+ */
+const UNPACKED_AFTER_RAW_PASS: ReadonlySet<FileType> = new Set(['CL_TYPE_MSEXE', 'CL_TYPE_PDF']);
 
 /** Unpacks a container layer and scans each member as a layer of its own, within the limits. */
 function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string): void {
@@ -265,12 +273,10 @@ function scanLayer(run: ScanRun, data: Uint8Array, name: string): FileFacts {
   if (data.length <= SMALL_DATA) return { type: 'CL_TYPE_ANY', size: data.length };
   const facts = describeFile(bytesSource(data), run.db.fileTypes);
   if (run.options.alertBroken && facts.exe?.malformed === true) run.report('Heuristics.Broken.Executable', 'heuristic');
-  // ClamAV matches patterns first and looks the file's hashes up after the pass: without
-  // --allmatch, a file with both reports the pattern's name.
-  matchViews(run, data, facts);
-  // ClamAV computes a file's hashes in its raw pass, which HTML skips: no hash signature matches HTML.
-  if (!run.done && facts.type !== 'CL_TYPE_HTML') checkFileHashes(run, data);
-  if (!run.done) unpack(run, data, facts, name);
+  const unpackFirst = !UNPACKED_AFTER_RAW_PASS.has(facts.type);
+  if (unpackFirst) unpack(run, data, facts, name);
+  if (!run.done) matchViews(run, data, facts);
+  if (!unpackFirst && !run.done) unpack(run, data, facts, name);
   applyAllowList(run, data);
   return facts;
 }

@@ -108,7 +108,7 @@ function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
     const dict = latin1(d, dictFrom, at);
     const objAt = dict.lastIndexOf(' obj');
     const head = objAt < 0 ? dict : dict.slice(objAt);
-    const number = /(\d+)\s+(\d+)\s*$/.exec(dict.slice(0, objAt < 0 ? 0 : objAt));
+    const number = /(\d+)\s+(\d+)\s*$/.exec(dict.slice(0, Math.max(objAt, 0)));
     const name = number === null ? `stream@${start}` : `obj ${number[1]} ${number[2]}`;
     const length = /\/Length\s+(\d+)(?!\s+\d+\s+R)/.exec(head);
     let end = length === null ? -1 : start + Number(length[1]);
