@@ -320,3 +320,21 @@ test("without --allmatch, the name reported is the one ClamAV's matchers meet fi
   assert.deepEqual(clam, want, "clamscan's choices, which this test describes");
   assert.deepEqual(vig, clam);
 });
+
+test('text with HTML past its first 1024 bytes is matched raw as well; HTML within them is not', () => {
+  const work = join(dir, 'html-late');
+  mkdirSync(work, { recursive: true });
+  const upper = 'UPPER CASE WORDS THAT HTML NORMALISATION LOWERS\n';
+  writeFileSync(join(work, 'late.txt'), `${upper}${'plain text line\n'.repeat(80)}<script>var a = 1;</script>\n`);
+  writeFileSync(join(work, 'early.txt'), `<script>var a = 1;</script>\n${upper}${'plain text line\n'.repeat(80)}`);
+  const sigs = join(work, 'late.ndb');
+  writeFileSync(sigs, `Late.Raw:0:*:${Buffer.from('THAT HTML NORMALISATION').toString('hex')}\n`);
+  const args = ['--no-summary', '-d', sigs, join(work, 'late.txt'), join(work, 'early.txt')];
+  const clam = foundLines(run('clamscan', args).stdout);
+  assert.deepEqual(
+    [...clam],
+    [`${join(work, 'late.txt')}: Late.Raw.UNOFFICIAL FOUND`],
+    'clamscan, as this test describes it',
+  );
+  assert.deepEqual(foundLines(run(vigilBin, ['scan', ...args]).stdout), clam);
+});

@@ -193,7 +193,7 @@ function hasHref(d: Uint8Array, from: number): boolean {
 }
 
 /** ClamAV's HTML markers, searched in the bytes: at every `<`, one of the tags, or `<a ` then href. */
-function isHtml(d: Uint8Array): boolean {
+export function hasHtmlMarkers(d: Uint8Array): boolean {
   if (at(d, 0, ASP)) return true;
   let anchor = -1;
   for (let i = d.indexOf(LT); i >= 0; i = d.indexOf(LT, i + 1)) {
@@ -241,7 +241,14 @@ export function recogniseType(source: ByteSource, extra: readonly FileTypeMagic[
   const type = textType(head.subarray(0, TEXT_PROBE));
   // A tar header without the ustar magic (V7 tar) is known by its checksum.
   if (type === 'CL_TYPE_BINARY_DATA' && isTarHeader(head, 0)) return 'CL_TYPE_OLD_TAR';
-  if (type.startsWith('CL_TYPE_TEXT') && isHtml(source.read(0, source.size))) return 'CL_TYPE_HTML';
+  // ClamAV looks for HTML in the first 1024 bytes only, of text and of binary data alike; markers
+  // further on are found by the raw pass, which then adds the HTML views (see FileFacts.htmlLater).
+  if (
+    (type.startsWith('CL_TYPE_TEXT') || type === 'CL_TYPE_BINARY_DATA') &&
+    hasHtmlMarkers(head.subarray(0, TEXT_PROBE))
+  ) {
+    return 'CL_TYPE_HTML';
+  }
   return type;
 }
 

@@ -3,7 +3,7 @@
 import type { ByteSource } from '../bytesource.js';
 import type { Group } from '../database/layout.js';
 import { parseExecutable } from '../exe/index.js';
-import { recogniseType } from '../filetypes/recognise.js';
+import { hasHtmlMarkers, recogniseType } from '../filetypes/recognise.js';
 import type { FileFacts } from '../filetypes/types.js';
 import { normaliseHtml } from '../normalise/html.js';
 import { normaliseText } from '../normalise/text.js';
@@ -14,7 +14,8 @@ import type { ScanRun } from './scanner.js';
 export function describeFile(source: ByteSource, fileTypes: readonly FileTypeMagic[]): FileFacts {
   const type = recogniseType(source, fileTypes);
   const exe = parseExecutable(source, type);
-  return exe === undefined ? { type, size: source.size } : { type, size: source.size, exe };
+  const htmlLater = type === 'CL_TYPE_TEXT_ASCII' && hasHtmlMarkers(source.read(0, source.size));
+  return { type, size: source.size, ...(exe === undefined ? {} : { exe }), ...(htmlLater ? { htmlLater } : {}) };
 }
 
 /** The normalised views of `data` that HTML and text signatures are matched against. */
@@ -22,12 +23,13 @@ export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFact
   // Generic (raw-group) signatures are matched against the normalised views too, so a view is
   // made whenever either group has patterns.
   const { groups } = run.db;
-  if (facts.type === 'CL_TYPE_HTML' && (groups.html !== undefined || groups.raw !== undefined)) {
+  const html = facts.type === 'CL_TYPE_HTML' || facts.htmlLater === true;
+  if (html && (groups.html !== undefined || groups.raw !== undefined)) {
     const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
     if (html.limitHit) run.limit('MaxHTMLNormalize');
     for (const view of html.views) yield ['html', view];
   }
-  if (facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {
+  if (!html && facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {
     yield ['text', normaliseText(data)];
   }
 }
