@@ -3,8 +3,12 @@
 import { isVigilError } from '@vigil/engine';
 import { runDaemonCommand } from './daemon.js';
 import { runDb } from './db.js';
+import { runPolicy } from './policy.js';
+import { runRepo, runServeUpdates } from './repo.js';
 import { runScan } from './scan.js';
+import { runUpdate } from './update.js';
 import { VERSION } from './version.js';
+import { runWitness } from './witness.js';
 
 const USAGE = `Vigil ${VERSION}: an open, ClamAV-compatible antivirus scanner.
 
@@ -13,6 +17,11 @@ Usage:
   vigil db compile [-d PATH]... -o FILE         compile signatures into one binary database
   vigil db info PATH...                         counts per signature kind
   vigil daemon [-c clamd.conf] [--foreground]   serve clamd's protocol (vigil daemon --help)
+  vigil update --trust trust.json [--state DIR] keep a database current, verified (vigil update --help)
+  vigil repo init|publish|rollout|halt|resume|status ...  the update repository (vigil repo --help)
+  vigil serve-updates [--dir DIR]               serve the repository's files over HTTP
+  vigil witness keygen|serve ...                a transparency-log witness (vigil witness --help)
+  vigil policy check|decide|dry-run ...         regional availability rules (vigil policy --help)
   vigil --version
 `;
 
@@ -25,6 +34,16 @@ async function main(argv: readonly string[]): Promise<number> {
       return runDb(rest);
     case 'daemon':
       return runDaemonCommand(rest);
+    case 'witness':
+      return runWitness(rest);
+    case 'repo':
+      return runRepo(rest);
+    case 'serve-updates':
+      return runServeUpdates(rest);
+    case 'update':
+      return runUpdate(rest);
+    case 'policy':
+      return runPolicy(rest);
     case '--version':
     case '-V':
       process.stdout.write(`Vigil ${VERSION}\n`);
@@ -55,7 +74,9 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`ERROR: ${message}\n`);
-    if (!isVigilError(e)) process.stderr.write(`${e instanceof Error ? (e.stack ?? '') : ''}\n`);
+    // The project's errors (a code like E_FORMAT) say all there is to say; others get their stack.
+    const own = isVigilError(e) || /^E_[A-Z_]+$/.test(String((e as { code?: unknown }).code));
+    if (!own) process.stderr.write(`${e instanceof Error ? (e.stack ?? '') : ''}\n`);
     process.exitCode = 2;
   },
 );

@@ -1,0 +1,100 @@
+// The update commands as processes: `vigil repo init/publish/halt`, `vigil serve-updates`,
+// `vigil witness serve` and `vigil update`, then `vigil scan` with the database it installed.
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { repoRoot, run, vigilBin } from './peer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-updates-'));
+const children: ChildProcessWithoutNullStreams[] = [];
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts a serving command and returns the URL it prints. */
+async function serve(args: readonly string[]): Promise<string> {
+  const child = spawn(vigilBin, args);
+  children.push(child);
+  return new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(/http:\/\/[^\s,]+/.exec(d.toString())?.[0] ?? ''));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+  });
+}
+
+const ok = (args: readonly string[]) => {
+  const r = run(vigilBin, args);
+  assert.equal(r.status, 0, `vigil ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+test('publish, witness, serve, update and scan with what was installed; refusals leave the database in use', async () => {
+  const repo = join(dir, 'repo');
+  const state = join(dir, 'state');
+  const vkey = ok(['witness', 'keygen', 'witness.test/ci', '-o', join(dir, 'w.key')]).trim();
+  // The witness needs the log's key, which init makes: init names the witness's URL up front.
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const witnessUrl = `http://127.0.0.1:${port}`;
+  const init = run(vigilBin, [
+    'repo',
+    'init',
+    '--dir',
+    repo,
+    '--origin',
+    'updates.test/log',
+    '--root-key-dir',
+    join(dir, 'root'),
+    '--witness',
+    witnessUrl,
+    '--witness-key',
+    vkey,
+  ]);
+  assert.equal(init.status, 0, init.stderr);
+  assert.match(init.stderr, /WARNING: witness .* did not cosign/, 'the witness is not up yet');
+  assert.equal(readdirSync(join(dir, 'root')).length, 3);
+  const trust = join(repo, 'client', 'trust.json');
+  const logKey = (JSON.parse(readFileSync(trust, 'utf8')) as { logKeys: string[] }).logKeys[0] as string;
+  await serve([
+    'witness',
+    'serve',
+    '--key',
+    join(dir, 'w.key'),
+    '--log',
+    logKey,
+    '--state',
+    join(dir, 'wstate'),
+    '--listen',
+    `127.0.0.1:${port}`,
+  ]);
+  const mirror = await serve(['serve-updates', '--dir', repo, '--listen', '127.0.0.1:0']);
+
+  ok(['db', 'compile', '-d', join(repoRoot, 'examples', 'signatures'), '-o', join(dir, 'v1.vdb')]);
+  assert.match(ok(['repo', 'publish', join(dir, 'v1.vdb'), '--dir', repo]), /daily release 1 published/);
+  assert.match(ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]), /daily: updated to release 1/);
+  const scan = run(vigilBin, [
+    'scan',
+    '--no-summary',
+    '-d',
+    join(state, 'daily.db'),
+    join(repoRoot, 'examples', 'files'),
+  ]);
+  assert.equal(scan.status, 1);
+  assert.match(scan.stdout, /demo-sample.txt: Vigil.Demo.Body.UNOFFICIAL FOUND/);
+
+  // A release that is not a database: refused after download, the database in use kept.
+  const before = readFileSync(join(state, 'daily.db'));
+  writeFileSync(join(dir, 'broken.vdb'), 'not a database');
+  ok(['repo', 'publish', join(dir, 'broken.vdb'), '--dir', repo]);
+  const bad = run(vigilBin, ['update', '--trust', trust, '--state', state, '--mirror', mirror]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^ERROR: daily\/2\.vdb \(targets version \d+\) does not load \(/m);
+  assert.match(bad.stderr, /; keeping the database in use$/m);
+  assert.deepEqual(readFileSync(join(state, 'daily.db')), before);
+  // Halting it: the client stays where it is, and says so.
+  assert.match(ok(['repo', 'halt', '2', '--dir', repo]), /release 2: halted/);
+  assert.match(ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]), /already at release 1/);
+  assert.match(ok(['repo', 'status', '--dir', repo]), /daily 2\thalted/);
+});

@@ -1,0 +1,48 @@
+// `vigil update`: keeps a channel's database current from a Vigil update repository, checked with
+// TUF and the transparency log, test-loaded before it replaces the one in use.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadDatabase } from '@vigil/node';
+import { helpText, type OptionSpec, parseArgs } from './args.js';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'help', short: 'h', kind: 'flag', help: 'Print this help and exit' },
+  { name: 'trust', kind: 'string', help: "The repository's trust.json (with its root.json beside it)" },
+  { name: 'state', kind: 'string', help: 'Where the databases and trusted metadata live (default ./vigil-state)' },
+  { name: 'mirror', kind: 'list', help: "A mirror URL, tried before the trust file's; repeatable" },
+  { name: 'channel', kind: 'string', help: 'The channel to follow (default daily)' },
+];
+
+const USAGE = 'Usage: vigil update --trust trust.json [--state DIR] [--mirror URL]... [--channel daily]';
+
+export async function runUpdate(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs(argv, OPTIONS);
+  if (values.get('help') === true) {
+    process.stdout.write(helpText(USAGE, OPTIONS));
+    return 0;
+  }
+  const trustFile = values.get('trust') as string | undefined;
+  if (trustFile === undefined || positionals.length > 0)
+    throw new Error(`vigil update needs --trust and no arguments\n${USAGE}`);
+  const updates = await import('@vigil/updates');
+  const { policy, mirrors } = updates.readTrust(trustFile);
+  const state = (values.get('state') as string | undefined) ?? 'vigil-state';
+  if (!existsSync(join(state, 'tuf', 'root.json'))) updates.trustRoot(state, join(dirname(trustFile), 'root.json'));
+  const all = [...((values.get('mirror') as string[] | undefined) ?? []), ...mirrors];
+  if (all.length === 0) throw new Error('no mirror: give --mirror URL or list mirrors in the trust file');
+  const channel = (values.get('channel') as string | undefined) ?? 'daily';
+  const r = await updates.update({
+    dir: state,
+    mirrors: all,
+    channel,
+    log: policy,
+    // A database that does not load is never switched in.
+    testLoad: (path) => {
+      loadDatabase([path], { detectPua: false });
+    },
+  });
+  for (const s of r.skipped) process.stderr.write(`WARNING: mirror ${s.mirror} skipped: ${s.why}\n`);
+  const what = { updated: 'updated to', current: 'already at', restored: 'restored the previous database,' }[r.status];
+  process.stdout.write(`${channel}: ${what} release ${r.release} (targets version ${r.targetsVersion}): ${r.path}\n`);
+  return 0;
+}

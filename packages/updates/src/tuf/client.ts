@@ -1,0 +1,277 @@
+// The update client: TUF (tuf-js) decides which database is genuine and current; the transparency
+// log decides that it is the one everybody gets. Only then is the file downloaded (its length and
+// hash checked), test-loaded, and switched in, with the previous database kept as the last known
+// good one. Any failure leaves the database in use as it was, and says why.
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { TargetFile } from '@tufjs/models';
+import { Updater } from 'tuf-js';
+import { parseCheckpointText } from '../checkpoint.js';
+import { UpdateError } from '../errors.js';
+import { writeAtomically } from '../files.js';
+import { consistencyProof, HASH_SIZE, hashLeaf, inclusionProof } from '../merkle.js';
+import { parseNote, parseVerifier } from '../note.js';
+import { type LogPolicy, verifyLoggedEntry } from '../verify.js';
+import { type ClientTrust, releaseEntry, releaseOf } from './repository.js';
+
+export interface UpdateOptions {
+  /** The client's state: `tuf/` (trusted metadata, root.json first), the database and its log checkpoint. */
+  readonly dir: string;
+  /** Mirrors' base URLs (each serving a repository's `public/`), tried in order. */
+  readonly mirrors: readonly string[];
+  /** The channel to follow, e.g. `daily`: the client takes its newest release offered to its cohort. */
+  readonly channel: string;
+  readonly log: LogPolicy;
+  /** Throws when the downloaded file is not a usable database. */
+  readonly testLoad: (path: string) => void | Promise<void>;
+  /** Milliseconds per request (default 15 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface UpdateResult {
+  /** `restored`: the previous database is back in use (the one in use was halted, or a halt was lifted). */
+  readonly status: 'updated' | 'current' | 'restored';
+  readonly targetsVersion: number;
+  readonly release: number;
+  /** The database file in use. */
+  readonly path: string;
+  /** Mirrors that failed before one worked, with why. */
+  readonly skipped: readonly { mirror: string; why: string }[];
+}
+
+/** Where the database in use, and the one before it, live. */
+export const databasePath = (dir: string, channel: string) => join(dir, `${channel}.db`);
+export const previousPath = (dir: string, channel: string) => join(dir, `${channel}.db.previous`);
+
+/**
+ * The client's cohort, from 0 (inclusive) to 100: a hash of its identity and the channel, so
+ * releases reach clients in a stable order and each client's turn is the same on every check.
+ */
+export function cohort(clientId: string, channel: string): number {
+  const h = createHash('sha256').update(`${clientId}\n${channel}`).digest();
+  return (h.readUInt32BE(0) / 2 ** 32) * 100;
+}
+
+/** The client's random identity, made once and kept in its state directory. */
+export function clientId(dir: string): string {
+  const file = join(dir, 'client-id');
+  if (!existsSync(file)) writeAtomically(file, `${randomBytes(16).toString('hex')}\n`);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Reads a trust file (see `ClientTrust`) into the log policy and mirrors it names. */
+export function readTrust(path: string): { policy: LogPolicy; mirrors: readonly string[] } {
+  let t: ClientTrust;
+  try {
+    t = JSON.parse(readFileSync(path, 'utf8')) as ClientTrust;
+  } catch (e) {
+    throw new UpdateError('E_FORMAT', `cannot read the trust file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const list = (v: unknown, field: string): string[] => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new UpdateError('E_FORMAT', `${path}: ${field} must be a list of strings`);
+    return v as string[];
+  };
+  if (typeof t.origin !== 'string') throw new UpdateError('E_FORMAT', `${path}: origin must be a string`);
+  const witnesses = list(t.witnesses, 'witnesses').map(parseVerifier);
+  if (!Number.isInteger(t.quorum) || t.quorum < 0 || t.quorum > witnesses.length) {
+    throw new UpdateError(
+      'E_FORMAT',
+      `${path}: quorum must be a whole number from 0 to the ${witnesses.length} witnesses`,
+    );
+  }
+  const policy = {
+    origin: t.origin,
+    logKeys: list(t.logKeys, 'logKeys').map(parseVerifier),
+    witnesses,
+    quorum: t.quorum,
+  };
+  return { policy, mirrors: list(t.mirrors ?? [], 'mirrors') };
+}
+
+/** Copies the trusted root the client starts from (distributed with the product) into its state. */
+export function trustRoot(dir: string, rootJson: string): void {
+  mkdirSync(join(dir, 'tuf'), { recursive: true });
+  copyFileSync(rootJson, join(dir, 'tuf', 'root.json'));
+}
+
+export async function update(o: UpdateOptions): Promise<UpdateResult> {
+  if (!existsSync(join(o.dir, 'tuf', 'root.json'))) {
+    throw new UpdateError('E_IO', `${o.dir} has no trusted root (tuf/root.json): install the repository's root first`);
+  }
+  const skipped: { mirror: string; why: string }[] = [];
+  for (const mirror of o.mirrors) {
+    try {
+      return { ...(await updateFrom(mirror, o)), skipped };
+    } catch (e) {
+      // A refusal on security grounds is not retried elsewhere as if it were an outage: it is reported.
+      if (e instanceof UpdateError && e.code !== 'E_IO') throw e;
+      if (!(e instanceof UpdateError) && !isTransport(e))
+        throw new UpdateError('E_SIGNATURE', `${mirror}: ${(e as Error).message}`, { cause: e });
+      skipped.push({ mirror, why: (e as Error).message });
+    }
+  }
+  throw new UpdateError('E_IO', `no mirror could be used: ${skipped.map((s) => `${s.mirror}: ${s.why}`).join('; ')}`);
+}
+
+/** tuf-js's errors for a mirror that cannot be reached or misbehaves at the transport level. */
+const isTransport = (e: unknown) =>
+  ['DownloadHTTPError', 'DownloadLengthMismatchError', 'FetchError', 'AbortError', 'TimeoutError'].includes(
+    (e as Error).name,
+  ) || /fetch failed|ECONNREFUSED|timed? ?out/i.test((e as Error).message);
+
+async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<UpdateResult, 'skipped'>> {
+  const base = mirror.replace(/\/$/, '');
+  // TUF's metadata is updated in a copy, kept only when everything else passes: a refused update
+  // must not leave its metadata trusted.
+  const staging = join(o.dir, 'staging');
+  const stagedTuf = join(staging, 'tuf');
+  rmSync(staging, { recursive: true, force: true });
+  cpSync(join(o.dir, 'tuf'), stagedTuf, { recursive: true });
+  const timeout = o.timeoutMs ?? 15_000;
+  const updater = new Updater({
+    metadataDir: stagedTuf,
+    metadataBaseUrl: `${base}/metadata`,
+    targetBaseUrl: `${base}/targets`,
+    targetDir: staging,
+    config: { fetchTimeout: timeout, fetchRetries: 0 },
+  });
+  await updater.refresh();
+  const targetsBytes = readFileSync(join(stagedTuf, 'targets.json'));
+  const targets = JSON.parse(targetsBytes.toString('utf8')) as {
+    signed: { version: number; targets: Record<string, unknown> };
+  };
+  const targetsVersion = targets.signed.version;
+  const checkpoint = await checkLogged(base, o, releaseEntry(targetsVersion, targetsBytes), timeout);
+  const choice = await choose(updater, Object.keys(targets.signed.targets), o);
+  if (choice === undefined)
+    throw new UpdateError('E_FORMAT', `the repository at ${mirror} offers no release of ${o.channel} to this client`);
+  const { info, release } = choice;
+  const current = databasePath(o.dir, o.channel);
+  const previous = previousPath(o.dir, o.channel);
+  const done = (status: UpdateResult['status']) => {
+    commit(o.dir, stagedTuf, checkpoint);
+    return { status, targetsVersion, release, path: current };
+  };
+  if (existsSync(current) && sha256File(current) === info.hashes.sha256) return done('current');
+  if (existsSync(previous) && sha256File(previous) === info.hashes.sha256) {
+    // The release in use was halted: the one before it comes back without a download, and the
+    // halted one becomes the previous (should the halt be lifted).
+    const swap = `${current}.swap`;
+    renameSync(current, swap);
+    renameSync(previous, current);
+    renameSync(swap, previous);
+    return done('restored');
+  }
+  const downloaded = await updater.downloadTarget(info, join(staging, basename(info.path)));
+  try {
+    await o.testLoad(downloaded);
+  } catch (e) {
+    throw new UpdateError(
+      'E_FORMAT',
+      `${info.path} (targets version ${targetsVersion}) does not load (${(e as Error).message}); keeping the database in use`,
+      { cause: e },
+    );
+  }
+  if (existsSync(current)) renameSync(current, previous);
+  renameSync(downloaded, current);
+  return done('updated');
+}
+
+/** The newest release of the channel that is not halted and is offered to this client's cohort. */
+async function choose(updater: Updater, paths: readonly string[], o: UpdateOptions) {
+  const mine = cohort(clientId(o.dir), o.channel);
+  let best: { info: TargetFile; release: number } | undefined;
+  for (const path of paths.filter((p) => p.startsWith(`${o.channel}/`))) {
+    const info = await updater.getTargetInfo(path);
+    const r = info === undefined ? undefined : releaseOf(info);
+    if (info === undefined || r === undefined || r.halted || mine >= r.rollout) continue;
+    if (best === undefined || r.release > best.release) best = { info, release: r.release };
+  }
+  return best;
+}
+
+/** Makes the checked metadata and log checkpoint the client's own. */
+function commit(dir: string, stagedTuf: string, checkpoint: string): void {
+  for (const f of readdirSync(stagedTuf)) writeAtomically(join(dir, 'tuf', f), readFileSync(join(stagedTuf, f)));
+  writeAtomically(join(dir, 'log-checkpoint'), checkpoint);
+  rmSync(join(dir, 'staging'), { recursive: true, force: true });
+}
+
+const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** Limits on what a mirror may send for the log. */
+const MAX_CHECKPOINT_BYTES = 1 << 16;
+const MAX_LEAVES_BYTES = HASH_SIZE * (1 << 20);
+
+/**
+ * Checks that `entry` is in the log everybody sees: the checkpoint's signatures, the leaves it
+ * covers, and consistency with the checkpoint stored last time. Returns the checkpoint to store.
+ */
+async function checkLogged(base: string, o: UpdateOptions, entry: Uint8Array, timeout: number): Promise<string> {
+  const note = (await fetchBounded(`${base}/log/checkpoint`, MAX_CHECKPOINT_BYTES, timeout)).toString('utf8');
+  const size = parseCheckpointText(parseNote(note).text).size;
+  const raw = await fetchBounded(`${base}/log/leaves`, MAX_LEAVES_BYTES, timeout);
+  if (raw.length < size * HASH_SIZE)
+    throw new UpdateError(
+      'E_PROOF',
+      `the log's leaves hold ${Math.floor(raw.length / HASH_SIZE)} entries, its checkpoint says ${size}`,
+    );
+  const leaves = Array.from(
+    { length: size },
+    (_, i) => new Uint8Array(raw.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)),
+  );
+  const want = Buffer.from(hashLeaf(entry));
+  const index = leaves.findIndex((l) => want.equals(l));
+  if (index < 0)
+    throw new UpdateError(
+      'E_PROOF',
+      'this targets version is not in the transparency log: it was not published to everyone',
+    );
+  const storedFile = join(o.dir, 'log-checkpoint');
+  const stored = existsSync(storedFile) ? readFileSync(storedFile, 'utf8') : undefined;
+  const storedSize = stored === undefined ? 0 : parseCheckpointText(parseNote(stored).text).size;
+  verifyLoggedEntry(
+    o.log,
+    {
+      entry,
+      index,
+      inclusionProof: inclusionProof(leaves, index, size),
+      checkpoint: note,
+      consistencyProof: storedSize <= size ? consistencyProof(leaves, storedSize, size) : [],
+    },
+    stored,
+  );
+  return note;
+}
+
+/** GETs `url`, refusing more than `limit` bytes or a reply slower than `timeout` ms. */
+async function fetchBounded(url: string, limit: number, timeout: number): Promise<Buffer> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeout) });
+  } catch (e) {
+    throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok) throw new UpdateError('E_IO', `${url}: HTTP ${res.status}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  try {
+    for (;;) {
+      const r = await reader?.read();
+      if (r === undefined || r.done) break;
+      size += r.value.length;
+      if (size > limit) {
+        await reader?.cancel();
+        throw new UpdateError('E_FORMAT', `${url}: more than ${limit} bytes`);
+      }
+      chunks.push(r.value);
+    }
+  } catch (e) {
+    if (e instanceof UpdateError) throw e;
+    throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
+  }
+  return Buffer.concat(chunks);
+}
