@@ -96,11 +96,14 @@ function pruneCache(dir: string): void {
   for (const e of entries.slice(CACHE_KEEP)) rmSync(e.path, { force: true });
 }
 
-/** Writes `bytes` to `path` so that a reader sees the old file or the whole new one, never a part. */
-export function writeFileAtomically(path: string, bytes: Uint8Array): void {
+/**
+ * Writes `bytes` to `path` so that a reader sees the old file or the whole new one, never a part.
+ * `mode` is the new file's permissions (0o600 for keys).
+ */
+export function writeFileAtomically(path: string, bytes: Uint8Array, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    const fd = openSync(tmp, 'w', 0o644);
+    const fd = openSync(tmp, 'w', mode);
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
       fsyncSync(fd);

@@ -1,21 +1,13 @@
-// Files that are never half-written: each write goes to a temporary file in the same directory,
-// is flushed to disk, then renamed over the old one.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// Files that are never half-written (the Node adapter's atomic write: a temporary file flushed to
+// disk, then renamed over the old one), with failures as this package's errors.
+import { writeFileAtomically } from '@vigil/node';
 import { UpdateError } from './errors.js';
 
-export function writeAtomically(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+/** Writes `data` atomically; `mode` 0o600 for what must stay private (keys). */
+export function writeAtomically(path: string, data: string | Uint8Array, mode = 0o644): void {
   try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomically(path, typeof data === 'string' ? Buffer.from(data) : data, mode);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new UpdateError('E_IO', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -2,6 +2,7 @@
 // that logs use to ask for a cosignature, with a deadline and a bounded reply.
 import { createServer, type Server } from 'node:http';
 import { UpdateError } from './errors.js';
+import { readBounded } from './http.js';
 import { MAX_NOTE_BYTES } from './note.js';
 import { formatAddCheckpoint, type Witness } from './witness.js';
 
@@ -65,7 +66,7 @@ export async function requestCosignature(
   } catch (e) {
     throw new UpdateError('E_IO', `witness ${url} did not answer: ${(e as Error).message}`, { cause: e });
   }
-  const body = await boundedText(res, 1 << 16, url);
+  const body = (await readBounded(res, 1 << 16, `witness ${url}`)).toString('utf8');
   if (res.status === 200) return { kind: 'cosigned', lines: body.split('\n').filter((l) => l.length > 0) };
   if (res.status === 409 && res.headers.get('content-type') === 'text/x.tlog.size') {
     const size = Number(body.trim());
@@ -74,23 +75,4 @@ export async function requestCosignature(
     return { kind: 'conflict', size };
   }
   return { kind: 'refused', status: res.status, message: body.trim() };
-}
-
-/** Reads at most `limit` bytes of a reply, refusing a longer one. */
-async function boundedText(res: Response, limit: number, url: string): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      throw new UpdateError('E_FORMAT', `witness ${url} sent more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -10,6 +10,7 @@ import { Updater } from 'tuf-js';
 import { parseCheckpointText } from '../checkpoint.js';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
+import { readBounded } from '../http.js';
 import { consistencyProof, HASH_SIZE, hashLeaf, inclusionProof } from '../merkle.js';
 import { parseNote, parseVerifier } from '../note.js';
 import { type LogPolicy, verifyLoggedEntry } from '../verify.js';
@@ -100,18 +101,23 @@ export async function update(o: UpdateOptions): Promise<UpdateResult> {
   if (!existsSync(join(o.dir, 'tuf', 'root.json'))) {
     throw new UpdateError('E_IO', `${o.dir} has no trusted root (tuf/root.json): install the repository's root first`);
   }
+  // Every mirror is tried: one that lies or is down must not keep the others' update away. When
+  // none can be used, a refusal on security grounds is reported before an outage.
   const skipped: { mirror: string; why: string }[] = [];
+  let refusal: UpdateError | undefined;
   for (const mirror of o.mirrors) {
     try {
       return { ...(await updateFrom(mirror, o)), skipped };
     } catch (e) {
-      // A refusal on security grounds is not retried elsewhere as if it were an outage: it is reported.
-      if (e instanceof UpdateError && e.code !== 'E_IO') throw e;
-      if (!(e instanceof UpdateError) && !isTransport(e))
-        throw new UpdateError('E_SIGNATURE', `${mirror}: ${(e as Error).message}`, { cause: e });
-      skipped.push({ mirror, why: (e as Error).message });
+      const err =
+        e instanceof UpdateError || isTransport(e)
+          ? e
+          : new UpdateError('E_SIGNATURE', `${mirror}: ${(e as Error).message}`, { cause: e });
+      if (err instanceof UpdateError && err.code !== 'E_IO') refusal ??= err;
+      skipped.push({ mirror, why: (err as Error).message });
     }
   }
+  if (refusal !== undefined) throw refusal;
   throw new UpdateError('E_IO', `no mirror could be used: ${skipped.map((s) => `${s.mirror}: ${s.why}`).join('; ')}`);
 }
 
@@ -255,23 +261,5 @@ async function fetchBounded(url: string, limit: number, timeout: number): Promis
     throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
   }
   if (!res.ok) throw new UpdateError('E_IO', `${url}: HTTP ${res.status}`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body?.getReader();
-  try {
-    for (;;) {
-      const r = await reader?.read();
-      if (r === undefined || r.done) break;
-      size += r.value.length;
-      if (size > limit) {
-        await reader?.cancel();
-        throw new UpdateError('E_FORMAT', `${url}: more than ${limit} bytes`);
-      }
-      chunks.push(r.value);
-    }
-  } catch (e) {
-    if (e instanceof UpdateError) throw e;
-    throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
-  }
-  return Buffer.concat(chunks);
+  return readBounded(res, limit, url);
 }

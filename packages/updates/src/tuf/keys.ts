@@ -42,7 +42,7 @@ export function saveTufSigner(path: string, s: TufSigner): void {
     scheme: 'ed25519',
     keyval: { public: s.key.keyVal.public, private: seed },
   };
-  writeAtomically(path, `${JSON.stringify(body, null, 2)}\n`);
+  writeAtomically(path, `${JSON.stringify(body, null, 2)}\n`, 0o600);
 }
 
 const seeds = new WeakMap<TufSigner, string>();

@@ -180,7 +180,7 @@ export class Repository {
         return [r, k];
       }),
     ) as Record<OnlineRole, TufSigner>;
-    writeAtomically(join(o.dir, 'keys', 'log.key'), `${generateSigner(o.origin).skey}\n`);
+    writeAtomically(join(o.dir, 'keys', 'log.key'), `${generateSigner(o.origin).skey}\n`, 0o600);
     writeAtomically(join(o.dir, 'repo.json'), `${JSON.stringify(config, null, 2)}\n`);
     const repo = new Repository(o.dir, config);
     const now = o.now ?? new Date();
