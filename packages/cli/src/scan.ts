@@ -41,6 +41,8 @@ export const SCAN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-scansize', kind: 'size', help: 'Scan at most SIZE per file, containers included (default 400M)' },
   { name: 'max-recursion', kind: 'count', help: 'Nest at most N containers deep (default 17)' },
   { name: 'max-files', kind: 'count', help: 'Scan at most N members per container (default 10000)' },
+  { name: 'max-htmlnormalize', kind: 'size', help: 'Normalise at most SIZE of an HTML file (default 40M)' },
+  { name: 'max-htmlnotags', kind: 'size', help: "Match HTML's text and links only up to SIZE (default 8M)" },
   { name: 'detect-pua', kind: 'yesno', help: 'Load and report PUA signatures (.hdu .ndu ...)' },
   { name: 'json', kind: 'flag', help: 'One JSON document per file on standard output (docs/json-output.md)' },
   { name: 'jobs', short: 'j', kind: 'count', help: 'Scan N files at once on worker threads (default: all cores)' },
@@ -124,6 +126,8 @@ export async function runScan(argv: readonly string[]): Promise<number> {
     ...(values.has('max-scansize') ? { maxScanSize: values.get('max-scansize') as number } : {}),
     ...(values.has('max-recursion') ? { maxRecursion: values.get('max-recursion') as number } : {}),
     ...(values.has('max-files') ? { maxFiles: values.get('max-files') as number } : {}),
+    ...(values.has('max-htmlnormalize') ? { maxHtmlNormalize: values.get('max-htmlnormalize') as number } : {}),
+    ...(values.has('max-htmlnotags') ? { maxHtmlNoTags: values.get('max-htmlnotags') as number } : {}),
     ...(values.has('max-scantime') ? { maxScanTime: values.get('max-scantime') as number } : {}),
     ...switches(values, {
       'scan-archive': 'scanArchive',

@@ -338,3 +338,19 @@ test('text with HTML past its first 1024 bytes is matched raw as well; HTML with
   );
   assert.deepEqual(foundLines(run(vigilBin, ['scan', ...args]).stdout), clam);
 });
+
+test('HTML over MaxHTMLNoTags is matched in its whole normalised form only, as clamscan does', () => {
+  const work = join(dir, 'html-notags');
+  mkdirSync(work, { recursive: true });
+  const head = '<html><body><a href="Page/CAPSLINK.HTML">Hel<b>lo there</b></a>\n';
+  writeFileSync(join(work, 'big.html'), head + '<p>filler text line</p>\n'.repeat(400_000));
+  const sigs = join(work, 'notags.ndb');
+  const hex = (t: string) => Buffer.from(t).toString('hex');
+  writeFileSync(sigs, `Link.Caps:0:*:${hex('Page/CAPSLINK')}\nText.Split:0:*:${hex('hel lo there')}\n`);
+  for (const extra of [[], ['--max-htmlnotags=20M']]) {
+    const args = ['--allmatch', '--no-summary', ...extra, '-d', sigs, join(work, 'big.html')];
+    const clam = foundLines(run('clamscan', args).stdout);
+    assert.equal(clam.size, extra.length === 0 ? 0 : 2, `clamscan ${extra.join(' ')}, as this test describes it`);
+    assert.deepEqual(foundLines(run(vigilBin, ['scan', ...args]).stdout), clam);
+  }
+});

@@ -27,7 +27,10 @@ export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFact
   if (html && (groups.html !== undefined || groups.raw !== undefined)) {
     const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
     if (html.limitHit) run.limit('MaxHTMLNormalize');
-    for (const view of html.views) yield ['html', view];
+    // Past MaxHTMLNoTags ClamAV matches only the whole normalised document, not its text and links.
+    const noTags = data.length <= run.options.maxHtmlNoTags;
+    if (!noTags) run.warnings.push(`HTML of ${data.length} bytes: text and link views skipped (over MaxHTMLNoTags)`);
+    for (const view of noTags ? html.views : html.views.slice(0, 1)) yield ['html', view];
   }
   if (!html && facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {
     yield ['text', normaliseText(data)];

@@ -19,6 +19,8 @@ export interface ScanOptions {
   readonly maxScanTime: number;
   /** Bytes of HTML normalised at most (MaxHTMLNormalize, default 40 MiB). */
   readonly maxHtmlNormalize: number;
+  /** HTML files larger than this are not matched in their text and link views (MaxHTMLNoTags, default 8 MiB). */
+  readonly maxHtmlNoTags: number;
   /** Unpack archives and compressed files (`--scan-archive`). */
   readonly scanArchive: boolean;
   /** Decode mail and its attachments (`--scan-mail`). */
@@ -48,6 +50,7 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = Object.freeze({
   maxFiles: 10_000,
   maxScanTime: 120_000,
   maxHtmlNormalize: 40 * 1024 * 1024,
+  maxHtmlNoTags: 8 * 1024 * 1024,
   scanArchive: true,
   scanMail: true,
   scanHtml: true,
@@ -83,6 +86,7 @@ export function resolveScanOptions(partial: Partial<ScanOptions> = {}): ScanOpti
     'maxFiles',
     'maxScanTime',
     'maxHtmlNormalize',
+    'maxHtmlNoTags',
   ] as const) {
     const v = o[key];
     if (!Number.isSafeInteger(v) || v < 0) {
