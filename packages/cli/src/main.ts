@@ -3,6 +3,7 @@
 import { isVigilError } from '@vigil/engine';
 import { runDaemonCommand } from './daemon.js';
 import { runDb } from './db.js';
+import { runLicense, runLicenseServer } from './license.js';
 import { runPolicy } from './policy.js';
 import { runRepo, runServeUpdates } from './repo.js';
 import { runScan } from './scan.js';
@@ -22,6 +23,8 @@ Usage:
   vigil serve-updates [--dir DIR]               serve the repository's files over HTTP
   vigil witness keygen|serve ...                a transparency-log witness (vigil witness --help)
   vigil policy check|decide|dry-run ...         regional availability rules (vigil policy --help)
+  vigil license keygen|issue|verify ...         offline licence files (vigil license --help)
+  vigil license-server --db FILE --key PEM ...  the licensing service's HTTP API
   vigil --version
 `;
 
@@ -44,6 +47,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return runUpdate(rest);
     case 'policy':
       return runPolicy(rest);
+    case 'license':
+      return runLicense(rest);
+    case 'license-server':
+      return runLicenseServer(rest);
     case '--version':
     case '-V':
       process.stdout.write(`Vigil ${VERSION}\n`);
