@@ -26,6 +26,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'channel', kind: 'string', help: 'publish/rollout/halt/resume/status: the channel (default daily)' },
   { name: 'rollout', kind: 'string', help: 'publish: percent of clients offered the release (default 100)' },
   { name: 'listen', kind: 'string', help: 'serve-updates: host:port (default 127.0.0.1:8080)' },
+  {
+    name: 'licence-server',
+    kind: 'string',
+    help: 'serve-updates: serve databases only to installations this licensing service allows (metadata stays public)',
+  },
 ];
 
 const USAGE = `Usage: vigil repo init --origin NAME --root-key-dir DIR [--dir DIR] [--witness URL --witness-key VKEY]...
@@ -33,7 +38,7 @@ const USAGE = `Usage: vigil repo init --origin NAME --root-key-dir DIR [--dir DI
        vigil repo rollout RELEASE PERCENT [--channel daily] [--dir DIR]
        vigil repo halt|resume RELEASE [--channel daily] [--dir DIR]
        vigil repo status [--channel daily] [--dir DIR]
-       vigil serve-updates [--dir DIR] [--listen HOST:PORT]`;
+       vigil serve-updates [--dir DIR] [--listen HOST:PORT] [--licence-server URL]`;
 
 const int = (v: unknown, what: string, fallback: number): number => {
   if (v === undefined) return fallback;
@@ -138,6 +143,8 @@ export async function runServeUpdates(argv: readonly string[]): Promise<number> 
   const dir = (values.get('dir') as string | undefined) ?? 'vigil-repo';
   updates.Repository.open(dir);
   const listen = (values.get('listen') as string | undefined) ?? '127.0.0.1:8080';
-  await serveUntilSignal(updates.staticServer(join(dir, 'public')), listen, `serving ${join(dir, 'public')}`);
+  const licences = values.get('licence-server') as string | undefined;
+  const gate = licences === undefined ? undefined : updates.licenceGate(licences);
+  await serveUntilSignal(updates.staticServer(join(dir, 'public'), gate), listen, `serving ${join(dir, 'public')}`);
   return 0;
 }

@@ -11,9 +11,16 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'state', kind: 'string', help: 'Where the databases and trusted metadata live (default ./vigil-state)' },
   { name: 'mirror', kind: 'list', help: "A mirror URL, tried before the trust file's; repeatable" },
   { name: 'channel', kind: 'string', help: 'The channel to follow (default daily)' },
+  { name: 'licence', kind: 'string', help: "This installation's licence id, for an update service that asks for one" },
+  {
+    name: 'machine',
+    kind: 'string',
+    help: "This installation's machine id as activated (default: the client's own id)",
+  },
 ];
 
-const USAGE = 'Usage: vigil update --trust trust.json [--state DIR] [--mirror URL]... [--channel daily]';
+const USAGE =
+  'Usage: vigil update --trust trust.json [--state DIR] [--mirror URL]... [--channel daily] [--licence ID [--machine ID]]';
 
 export async function runUpdate(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs(argv, OPTIONS);
@@ -31,7 +38,10 @@ export async function runUpdate(argv: readonly string[]): Promise<number> {
   const all = [...((values.get('mirror') as string[] | undefined) ?? []), ...mirrors];
   if (all.length === 0) throw new Error('no mirror: give --mirror URL or list mirrors in the trust file');
   const channel = (values.get('channel') as string | undefined) ?? 'daily';
+  const licence = values.get('licence') as string | undefined;
+  const machine = (values.get('machine') as string | undefined) ?? updates.clientId(state);
   const r = await updates.update({
+    ...(licence === undefined ? {} : { licence: { id: licence, machine } }),
     dir: state,
     mirrors: all,
     channel,

@@ -11,6 +11,8 @@ export type UpdateErrorCode =
   | 'E_SPLIT_VIEW'
   /** Fewer witness cosignatures than the policy asks for. */
   | 'E_QUORUM'
+  /** The update service refused this installation (its licence, or the regional policy). */
+  | 'E_DENIED'
   /** State that cannot be read or written. */
   | 'E_IO';
 

@@ -13,7 +13,7 @@ export { UpdateError, type UpdateErrorCode } from './errors.js';
 export { TransparencyLog } from './log.js';
 export * from './merkle.js';
 export * from './note.js';
-export { staticServer } from './serve.js';
+export { LICENCE_HEADER, licenceGate, staticServer, type TargetGate } from './serve.js';
 export {
   clientId,
   cohort,

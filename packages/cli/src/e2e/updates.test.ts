@@ -98,3 +98,55 @@ test('publish, witness, serve, update and scan with what was installed; refusals
   assert.match(ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]), /already at release 1/);
   assert.match(ok(['repo', 'status', '--dir', repo]), /daily 2\thalted/);
 });
+
+test('an update service gated by the licensing service: the regional policy decides who gets databases', async () => {
+  const repo = join(dir, 'repo-gated');
+  ok(['repo', 'init', '--dir', repo, '--origin', 'gated.test/log', '--root-key-dir', join(dir, 'root-gated')]);
+  ok(['db', 'compile', '-d', join(repoRoot, 'examples', 'signatures'), '-o', join(dir, 'g1.vdb')]);
+  ok(['repo', 'publish', join(dir, 'g1.vdb'), '--dir', repo]);
+  ok(['license', 'keygen', '--out', join(dir, 'lkeys')]);
+  const token = 'a-long-enough-admin-token';
+  const policy = join(repoRoot, 'packages', 'licensing', 'src', 'testdata', 'us-2024.json');
+  const licences = await serve([
+    'license-server',
+    '--db',
+    join(dir, 'lic.db'),
+    '--key',
+    join(dir, 'lkeys', 'licence-private.pem'),
+    '--token',
+    token,
+    '--policy',
+    policy,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  const admin = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const post = async (path: string, body: unknown, headers: Record<string, string> = admin) => {
+    const r = await fetch(`${licences}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as { licence?: { id: string } } };
+  };
+  await post('/products', { id: 'vigil', name: 'Vigil' });
+  await post('/plans', { product: 'vigil', name: 'pro', seats: 2, days: 365 });
+  // The service acts now, after both 2024 dates: a German customer can buy, a U.S. one cannot. (A
+  // U.S. installation's update refusal is tested in the updates and licensing packages.)
+  const de = await post('/licences', { product: 'vigil', plan: 'pro', customer: 'C-DE', billingCountry: 'DE' });
+  assert.equal(de.status, 201);
+  const us = await post('/licences', { product: 'vigil', plan: 'pro', customer: 'C-US', billingCountry: 'US' });
+  assert.equal(us.status, 451, 'no new sales in the U.S. since 20 July 2024');
+  const deId = de.body.licence?.id as string;
+  assert.equal(
+    (await post(`/licences/${deId}/activate`, { machineId: 'pc-1' }, { 'content-type': 'application/json' })).status,
+    200,
+  );
+
+  const mirror = await serve(['serve-updates', '--dir', repo, '--licence-server', licences, '--listen', '127.0.0.1:0']);
+  const trust = join(repo, 'client', 'trust.json');
+  const state = join(dir, 'state-gated');
+  const none = run(vigilBin, ['update', '--trust', trust, '--state', state, '--mirror', mirror]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /HTTP 403/);
+  assert.match(
+    ok(['update', '--trust', trust, '--state', state, '--mirror', mirror, '--licence', deId, '--machine', 'pc-1']),
+    /updated to release 1/,
+  );
+});

@@ -6,13 +6,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TargetFile } from '@tufjs/models';
-import { Updater } from 'tuf-js';
+import { BaseFetcher, Updater } from 'tuf-js';
+import { DownloadError, DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { parseCheckpointText } from '../checkpoint.js';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { readBounded } from '../http.js';
 import { consistencyProof, HASH_SIZE, hashLeaf, inclusionProof } from '../merkle.js';
 import { parseNote, parseVerifier } from '../note.js';
+import { LICENCE_HEADER } from '../serve.js';
 import { type LogPolicy, verifyLoggedEntry } from '../verify.js';
 import { type ClientTrust, releaseEntry, releaseOf } from './repository.js';
 
@@ -28,6 +30,8 @@ export interface UpdateOptions {
   readonly testLoad: (path: string) => void | Promise<void>;
   /** Milliseconds per request (default 15 s). */
   readonly timeoutMs?: number;
+  /** The installation's licence, sent with each download when the update service asks for one. */
+  readonly licence?: { readonly id: string; readonly machine: string };
 }
 
 export interface UpdateResult {
@@ -114,18 +118,19 @@ export async function update(o: UpdateOptions): Promise<UpdateResult> {
           ? e
           : new UpdateError('E_SIGNATURE', `${mirror}: ${(e as Error).message}`, { cause: e });
       if (err instanceof UpdateError && err.code !== 'E_IO') refusal ??= err;
-      skipped.push({ mirror, why: (err as Error).message });
+      const status = (err as { statusCode?: number }).statusCode;
+      skipped.push({ mirror, why: `${(err as Error).message}${status === undefined ? '' : ` (HTTP ${status})`}` });
     }
   }
   if (refusal !== undefined) throw refusal;
   throw new UpdateError('E_IO', `no mirror could be used: ${skipped.map((s) => `${s.mirror}: ${s.why}`).join('; ')}`);
 }
 
-/** tuf-js's errors for a mirror that cannot be reached or misbehaves at the transport level. */
+/** A mirror that cannot be reached, answers with an HTTP error, or sends more than allowed. */
 const isTransport = (e: unknown) =>
-  ['DownloadHTTPError', 'DownloadLengthMismatchError', 'FetchError', 'AbortError', 'TimeoutError'].includes(
-    (e as Error).name,
-  ) || /fetch failed|ECONNREFUSED|timed? ?out/i.test((e as Error).message);
+  e instanceof DownloadError ||
+  ['AbortError', 'TimeoutError'].includes((e as Error).name) ||
+  /fetch failed|ECONNREFUSED|timed? ?out/i.test((e as Error).message);
 
 async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<UpdateResult, 'skipped'>> {
   const base = mirror.replace(/\/$/, '');
@@ -142,6 +147,7 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
     targetBaseUrl: `${base}/targets`,
     targetDir: staging,
     config: { fetchTimeout: timeout, fetchRetries: 0 },
+    ...(o.licence === undefined ? {} : { fetcher: new LicensedFetcher(o.licence, timeout) }),
   });
   await updater.refresh();
   const targetsBytes = readFileSync(join(stagedTuf, 'targets.json'));
@@ -203,6 +209,33 @@ function commit(dir: string, stagedTuf: string, checkpoint: string): void {
   for (const f of readdirSync(stagedTuf)) writeAtomically(join(dir, 'tuf', f), readFileSync(join(stagedTuf, f)));
   writeAtomically(join(dir, 'log-checkpoint'), checkpoint);
   rmSync(join(dir, 'staging'), { recursive: true, force: true });
+}
+
+/** tuf-js's downloads with the installation's licence in a header, and the service's refusals said plainly. */
+class LicensedFetcher extends BaseFetcher {
+  constructor(
+    private readonly licence: { readonly id: string; readonly machine: string },
+    private readonly timeoutMs: number,
+  ) {
+    super();
+  }
+
+  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+    const res = await fetch(url, {
+      headers: { [LICENCE_HEADER]: `${this.licence.id} ${this.licence.machine}` },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (res.status === 451 || res.status === 403) {
+      const why = (await readBounded(res, 4096, url)).toString('utf8').trim();
+      throw new UpdateError(
+        'E_DENIED',
+        `the update service refused this installation: ${why}; keeping the database in use`,
+      );
+    }
+    // tuf-js reads a 404 for the next root version as "no newer root": its own error class says so.
+    if (!res.ok || res.body === null) throw new DownloadHTTPError(`${url}: HTTP ${res.status}`, res.status);
+    return res.body as ReadableStream<Uint8Array<ArrayBuffer>>;
+  }
 }
 
 const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

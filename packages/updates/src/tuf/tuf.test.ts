@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UpdateError } from '../errors.js';
-import { staticServer } from '../serve.js';
+import { LICENCE_HEADER, staticServer } from '../serve.js';
 import { listen, startWitness } from '../test-support.js';
 import type { LogPolicy } from '../verify.js';
 import { cohort, databasePath, previousPath, trustRoot, type UpdateOptions, update } from './client.js';
@@ -258,6 +258,31 @@ describe('signature updates through TUF and the transparency log', () => {
     await repo.setHalted('daily', release, false);
     assert.equal((await update(a as UpdateOptions)).status, 'restored', 'the halt lifted: the release comes back');
     assert.equal(inUse(a as UpdateOptions), 'staged');
+  });
+
+  it('sends its licence when the update service gates the databases, and keeps its database when refused', async () => {
+    const gated = await listen(
+      staticServer(join(repo.dir, 'public'), async (req) => {
+        const [id] = String(req.headers[LICENCE_HEADER] ?? '').split(' ');
+        if (id === 'L-ok') return undefined;
+        if (id === 'L-us') return { status: 451, message: 'no signature updates in this country from 2024-09-29' };
+        return { status: 403, message: 'a licence is needed' };
+      }),
+    );
+    await publish(`gated-first-${seq}`);
+    const ok = { ...client(), mirrors: [gated], licence: { id: 'L-ok', machine: 'm1' } };
+    assert.equal((await update(ok)).status, 'updated');
+    const denied = { ...client(), mirrors: [url], licence: { id: 'L-us', machine: 'm2' } };
+    await update(denied);
+    const before = inUse(denied);
+    await publish(`gated-${seq}`);
+    await assert.rejects(
+      update({ ...denied, mirrors: [gated] }),
+      (e: unknown) =>
+        e instanceof UpdateError && e.code === 'E_DENIED' && /no signature updates in this country/.test(e.message),
+    );
+    assert.equal(inUse(denied), before, 'an installation refused updates keeps working with its database');
+    await assert.rejects(update({ ...client(), mirrors: [gated] }), /HTTP 403/);
   });
 
   it('goes on to the next mirror when one is down, and says which', async () => {
