@@ -115,3 +115,6 @@ export function helpText(usage: string, specs: readonly OptionSpec[]): string {
   });
   return `${usage}\n\n${lines.join('\n')}\n`;
 }
+
+/** A command used wrongly: said in one line (no stack trace), exit 2. */
+export const usageError = (message: string): VigilError => new VigilError('E_OPTION', message);

@@ -1,6 +1,6 @@
 // `vigil daemon`: clamd's command line (-c/--config-file, -F/--foreground). The daemon package is
 // loaded only for this command, so `vigil scan` does not pay for it.
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { VERSION } from './version.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -22,7 +22,7 @@ export async function runDaemonCommand(argv: readonly string[]): Promise<number>
     process.stdout.write(`Vigil ${VERSION}\n`);
     return 0;
   }
-  if (positionals.length > 0) throw new Error(`vigil daemon takes no arguments (got '${positionals[0]}')\n${USAGE}`);
+  if (positionals.length > 0) throw usageError(`vigil daemon takes no arguments (got '${positionals[0]}')\n${USAGE}`);
   const file = (values.get('config-file') as string | undefined) ?? '/etc/clamav/clamd.conf';
   const { readConfig, runDaemon } = await import('@vigil/daemon');
   const foreground = values.get('foreground') === true || readConfig(file).foreground;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { serveUntilSignal } from './listen.js';
 
 const LICENSE_OPTIONS: readonly OptionSpec[] = [
@@ -47,13 +47,13 @@ const PUBLIC_FILE = 'licence-public.pem';
 const instant = (v: unknown): Date => {
   if (v === undefined) return new Date();
   const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw new Error(`--at: ${String(v)} is not a date`);
+  if (Number.isNaN(d.getTime())) throw usageError(`--at: ${String(v)} is not a date`);
   return d;
 };
 
 function need(values: ReadonlyMap<string, unknown>, names: readonly string[], what: string, usage: string): void {
   const missing = names.filter((n) => !values.has(n));
-  if (missing.length > 0) throw new Error(`${what} needs ${missing.map((n) => `--${n}`).join(', ')}\n${usage}`);
+  if (missing.length > 0) throw usageError(`${what} needs ${missing.map((n) => `--${n}`).join(', ')}\n${usage}`);
 }
 
 type Licensing = typeof import('@vigil/licensing/service/index');
@@ -62,7 +62,7 @@ function keygen(service: Licensing, dir: string): number {
   const privatePath = join(dir, PRIVATE_FILE);
   const publicPath = join(dir, PUBLIC_FILE);
   for (const p of [privatePath, publicPath]) {
-    if (existsSync(p)) throw new Error(`${p} exists: a licence key is never overwritten`);
+    if (existsSync(p)) throw usageError(`${p} exists: a licence key is never overwritten`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = service.generateLicenceKeys();
@@ -75,7 +75,7 @@ function keygen(service: Licensing, dir: string): number {
 async function issue(service: Licensing, values: ReadonlyMap<string, unknown>): Promise<number> {
   need(values, ['key', 'customer', 'country', 'seats', 'days'], 'issue', LICENSE_USAGE);
   const keyFiles = values.get('key') as readonly string[];
-  if (keyFiles.length !== 1) throw new Error('issue takes one --key: the private key');
+  if (keyFiles.length !== 1) throw usageError('issue takes one --key: the private key');
   const now = instant(values.get('at'));
   const customer = String(values.get('customer'));
   const billingCountry = String(values.get('country'));
@@ -143,7 +143,7 @@ export async function runLicense(argv: readonly string[]): Promise<number> {
   }
   if (sub === 'issue' && rest.length === 0) return issue(service, values);
   if (sub === 'verify' && rest.length === 1) return verify(service, rest[0] as string, values);
-  throw new Error(`unknown license command '${positionals.join(' ')}'\n${LICENSE_USAGE}`);
+  throw usageError(`unknown license command '${positionals.join(' ')}'\n${LICENSE_USAGE}`);
 }
 
 /** `vigil license-server ...`: serves until SIGTERM or SIGINT; returns the exit code. */
@@ -153,12 +153,12 @@ export async function runLicenseServer(argv: readonly string[]): Promise<number>
     process.stdout.write(helpText(SERVER_USAGE, SERVER_OPTIONS));
     return 0;
   }
-  if (positionals.length > 0) throw new Error(`license-server takes no arguments\n${SERVER_USAGE}`);
+  if (positionals.length > 0) throw usageError(`license-server takes no arguments\n${SERVER_USAGE}`);
   need(values, ['db', 'key'], 'license-server', SERVER_USAGE);
   const tokenFile = values.get('token-file') as string | undefined;
   const token =
     tokenFile === undefined ? (values.get('token') as string | undefined) : readFileSync(tokenFile, 'utf8').trim();
-  if (token === undefined) throw new Error(`license-server needs --token or --token-file\n${SERVER_USAGE}`);
+  if (token === undefined) throw usageError(`license-server needs --token or --token-file\n${SERVER_USAGE}`);
   const licensing = await import('@vigil/licensing');
   const service = await import('@vigil/licensing/service/index');
   const policyFile = values.get('policy') as string | undefined;

@@ -81,8 +81,12 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`ERROR: ${message}\n`);
-    // The project's errors (a code like E_FORMAT) say all there is to say; others get their stack.
-    const own = isVigilError(e) || /^E_[A-Z_]+$/.test(String((e as { code?: unknown }).code));
+    // The project's errors (a code like E_FORMAT) and the system's (a file that cannot be opened)
+    // say all there is to say; anything else is a bug, and gets its stack.
+    const own =
+      isVigilError(e) ||
+      /^E_[A-Z_]+$/.test(String((e as { code?: unknown }).code)) ||
+      typeof (e as { syscall?: unknown }).syscall === 'string';
     if (!own) process.stderr.write(`${e instanceof Error ? (e.stack ?? '') : ''}\n`);
     process.exitCode = 2;
   },

@@ -2,7 +2,7 @@
 // answers one request (with the notices due), `dry-run` lists the licences a proposed policy would
 // affect. The licensing package is loaded only here.
 import { readFileSync } from 'node:fs';
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'help', short: 'h', kind: 'flag', help: 'Print this help and exit' },
@@ -27,7 +27,7 @@ const USAGE = `Usage: vigil policy check POLICY.json
 const instant = (v: unknown, what: string, fallback: Date): Date => {
   if (v === undefined) return fallback;
   const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw new Error(`${what}: ${String(v)} is not a date`);
+  if (Number.isNaN(d.getTime())) throw usageError(`${what}: ${String(v)} is not a date`);
   return d;
 };
 
@@ -64,7 +64,7 @@ export async function runPolicy(argv: readonly string[]): Promise<number> {
   }
   if (sub === 'dry-run' && files.length === 2) {
     const licencesFile = values.get('licences') as string | undefined;
-    if (licencesFile === undefined) throw new Error(`dry-run needs --licences\n${USAGE}`);
+    if (licencesFile === undefined) throw usageError(`dry-run needs --licences\n${USAGE}`);
     const from = instant(values.get('from'), '--from', new Date());
     const to = instant(values.get('to'), '--to', new Date(from.getTime() + 365 * 86_400_000));
     const licences = JSON.parse(readFileSync(licencesFile, 'utf8')) as Parameters<
@@ -74,5 +74,5 @@ export async function runPolicy(argv: readonly string[]): Promise<number> {
     out(licensing.formatDryRun(r));
     return 0;
   }
-  throw new Error(`unknown policy command '${positionals.join(' ')}'\n${USAGE}`);
+  throw usageError(`unknown policy command '${positionals.join(' ')}'\n${USAGE}`);
 }

@@ -1,7 +1,7 @@
 // `vigil repo` (the update repository: init, publish, rollout, halt, resume, status) and
 // `vigil serve-updates` (its public files over HTTP). The updates package is loaded only here.
 import { join } from 'node:path';
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { serveUntilSignal } from './listen.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -43,7 +43,7 @@ const USAGE = `Usage: vigil repo init --origin NAME --root-key-dir DIR [--dir DI
 const int = (v: unknown, what: string, fallback: number): number => {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: ${String(v)} is not a whole number`);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${what}: ${String(v)} is not a whole number`);
   return n;
 };
 
@@ -66,7 +66,7 @@ export async function runRepo(argv: readonly string[]): Promise<number> {
       const origin = values.get('origin') as string | undefined;
       const rootKeyDir = values.get('root-key-dir') as string | undefined;
       if (origin === undefined || rootKeyDir === undefined)
-        throw new Error(`repo init needs --origin and --root-key-dir\n${USAGE}`);
+        throw usageError(`repo init needs --origin and --root-key-dir\n${USAGE}`);
       const witnessKeys = ((values.get('witness-key') as string[] | undefined) ?? []).map(
         (k) => updates.parseVerifier(k).vkey,
       );
@@ -76,7 +76,7 @@ export async function runRepo(argv: readonly string[]): Promise<number> {
         witnessKeys.length === 0 ? 0 : Math.floor(witnessKeys.length / 2) + 1,
       );
       if (quorum > witnessKeys.length)
-        throw new Error(`--quorum ${quorum} is more than the ${witnessKeys.length} witness keys given`);
+        throw usageError(`--quorum ${quorum} is more than the ${witnessKeys.length} witness keys given`);
       const { repo, refused } = await updates.Repository.init({
         dir,
         rootKeyDir,
@@ -97,7 +97,7 @@ export async function runRepo(argv: readonly string[]): Promise<number> {
     }
     case 'publish': {
       const [file] = rest;
-      if (file === undefined || rest.length > 1) throw new Error(`repo publish takes one FILE\n${USAGE}`);
+      if (file === undefined || rest.length > 1) throw usageError(`repo publish takes one FILE\n${USAGE}`);
       const rollout = Number((values.get('rollout') as string | undefined) ?? 100);
       const r = await updates.Repository.open(dir).publishRelease(channel, file, { rollout });
       sayRefused(r.refused);
@@ -128,7 +128,7 @@ export async function runRepo(argv: readonly string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new Error(`unknown repo command '${sub}'\n${USAGE}`);
+      throw usageError(`unknown repo command '${sub}'\n${USAGE}`);
   }
 }
 
@@ -138,7 +138,7 @@ export async function runServeUpdates(argv: readonly string[]): Promise<number> 
     process.stdout.write(helpText(USAGE, OPTIONS));
     return 0;
   }
-  if (positionals.length > 0) throw new Error(`serve-updates takes no arguments\n${USAGE}`);
+  if (positionals.length > 0) throw usageError(`serve-updates takes no arguments\n${USAGE}`);
   const updates = await import('@vigil/updates');
   const dir = (values.get('dir') as string | undefined) ?? 'vigil-repo';
   updates.Repository.open(dir);

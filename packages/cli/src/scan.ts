@@ -12,7 +12,7 @@ import {
   scanBytes,
   scanFile,
 } from '@vigil/node';
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { Output, Report } from './output.js';
 import { VERSION } from './version.js';
 import { type Entry, walkTargets } from './walk.js';
@@ -84,7 +84,7 @@ function regexes(list: unknown, option: string): RegExp[] {
     try {
       return new RegExp(r);
     } catch (e) {
-      throw new Error(`--${option}: bad regular expression '${r}': ${(e as Error).message}`);
+      throw usageError(`--${option}: bad regular expression '${r}': ${(e as Error).message}`);
     }
   });
 }

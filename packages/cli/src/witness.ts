@@ -2,7 +2,7 @@
 // `serve` cosigns the checkpoints of the logs it is given, on POST /add-checkpoint. The updates
 // package is loaded only for this command.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { helpText, type OptionSpec, parseArgs } from './args.js';
+import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { serveUntilSignal } from './listen.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -31,26 +31,26 @@ export async function runWitness(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = positionals;
   if (sub === 'keygen') {
     const [name] = rest;
-    if (name === undefined || rest.length > 1) throw new Error(`keygen takes one NAME\n${USAGE}`);
+    if (name === undefined || rest.length > 1) throw usageError(`keygen takes one NAME\n${USAGE}`);
     const key = updates.generateSigner(name, updates.COSIGNATURE_V1);
     const out = (values.get('out') as string | undefined) ?? `${name.replace(/[^A-Za-z0-9.-]/g, '_')}.key`;
-    if (existsSync(out)) throw new Error(`${out} exists: a witness key is never overwritten`);
+    if (existsSync(out)) throw usageError(`${out} exists: a witness key is never overwritten`);
     writeFileSync(out, `${key.skey}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(out, 0o600);
     process.stdout.write(`${key.vkey}\n`);
     return 0;
   }
   if (sub !== 'serve' || rest.length > 0)
-    throw new Error(`unknown witness command '${positionals.join(' ')}'\n${USAGE}`);
+    throw usageError(`unknown witness command '${positionals.join(' ')}'\n${USAGE}`);
   const keyFile = values.get('key') as string | undefined;
-  if (keyFile === undefined) throw new Error(`serve needs --key\n${USAGE}`);
+  if (keyFile === undefined) throw usageError(`serve needs --key\n${USAGE}`);
   const key = updates.parseSigner(readFileSync(keyFile, 'utf8'));
   const logs = new Map<string, ReturnType<typeof updates.parseVerifier>[]>();
   for (const vkey of (values.get('log') as readonly string[] | undefined) ?? []) {
     const v = updates.parseVerifier(vkey);
     logs.set(v.name, [...(logs.get(v.name) ?? []), v]);
   }
-  if (logs.size === 0) throw new Error(`serve needs at least one --log\n${USAGE}`);
+  if (logs.size === 0) throw usageError(`serve needs at least one --log\n${USAGE}`);
   const listen = (values.get('listen') as string | undefined) ?? '127.0.0.1:7380';
   const witness = new updates.Witness({
     key,

@@ -9,6 +9,8 @@ export {
   signCheckpoint,
   verifyCosignatures,
 } from './checkpoint.js';
+export { applyCdiff, type DatabaseFiles, openCdiff } from './clamav/cdiff.js';
+export { type DatabaseResult, dnsVersions, type FreshclamOptions, freshclam } from './clamav/freshclam.js';
 export { UpdateError, type UpdateErrorCode } from './errors.js';
 export { TransparencyLog } from './log.js';
 export * from './merkle.js';

@@ -2,10 +2,14 @@
 // `vigil witness serve` and `vigil update`, then `vigil scan` with the database it installed.
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { staticServer } from '@vigil/updates';
 import { repoRoot, run, vigilBin } from './peer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-updates-'));
@@ -149,4 +153,31 @@ test('an update service gated by the licensing service: the regional policy deci
     ok(['update', '--trust', trust, '--state', state, '--mirror', mirror, '--licence', deId, '--machine', 'pc-1']),
     /updated to release 1/,
   );
+});
+
+test('vigil update --clamav refuses a .cvd that ClamAV did not sign, and writes nothing', async () => {
+  const mirrorDir = join(dir, 'cvd-mirror');
+  const dbDir = join(dir, 'clamav-db');
+  mkdirSync(mirrorDir);
+  mkdirSync(dbDir);
+  const body = gzipSync(Buffer.alloc(1024));
+  const md5 = createHash('md5').update(body).digest('hex');
+  const header = `ClamAV-VDB:29 Nov 2026 12-00 +0000:27000:1:90:${md5}:notClamAVsSignature:someone:0`;
+  writeFileSync(join(mirrorDir, 'daily.cvd'), Buffer.concat([Buffer.from(header.padEnd(512, ' ')), body]));
+  const server = staticServer(mirrorDir);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => server.close());
+  const files = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Asynchronously: the mirror is served from this process.
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(vigilBin, ['update', '--clamav', '--mirror', files, '--database-dir', dbDir, '--db', 'daily']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /could not update daily: .*digital signature does not verify with ClamAV's key/);
+  assert.deepEqual(readdirSync(dbDir), []);
 });

@@ -7,11 +7,34 @@
 import type { EngineEnv } from '../../env.js';
 import { FieldError } from './fields.js';
 
+/** An RSA public key as ClamAV's signatures use it. */
+export interface DsigKey {
+  readonly n: bigint;
+  readonly e: bigint;
+}
+
 /** ClamAV's public key (modulus and exponent, decimal), as published in its sources (libclamav/dsig.c). */
 const CLAMAV_N = BigInt(
   '118640995551645342603070001658453189751527774412027743746599405743243142607464144767361060640655844749760788890022283424922762488917565551002467771109669598189410434699034532232228621591089508178591428456220796841621637175567590476666928698770143328137383952820383197532047771780196576957695822641224262693037',
 );
 const CLAMAV_E = 100001027n;
+export const CLAMAV_KEY: DsigKey = Object.freeze({ n: CLAMAV_N, e: CLAMAV_E });
+
+/** The 2048-bit key ClamAV signs its CDIFF updates with (published in its sources). */
+export const CLAMAV_CDIFF_KEY: DsigKey = Object.freeze({
+  n: BigInt(
+    '1478390587407746709026222851655791757025459963837620353203198921410555284726' +
+      '9687489771975792123442185817287694951949800908791527542017115600501303394778' +
+      '6185358648452357000415900563182301024496122174585490160893133065913885907907' +
+      '9651581965410232072571230082235634872401123265483750324173617790778419870083' +
+      '4440681124727060540035754699658105895050096576226753008596881698828185652424' +
+      '9019216687583265784620032479064709820922981067896572119054889862810783463614' +
+      '6952448482955956088622719809199549844067663963983046359321138605506536028842' +
+      '2394053998134458623712540683294034953818412458362198117811990006021989844180' +
+      '721010947',
+  ),
+  e: 100002053n,
+});
 
 const DSIG_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/';
 
@@ -61,21 +84,58 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   return result;
 }
 
-/** True when `dsig` is ClamAV's RSA signature of `md5` (32 hex digits). */
-export function verifyDsig(md5: string, dsig: string): boolean {
+/** The number ClamAV's signature text encodes: 6 bits a character, the first the lowest. */
+function decodeDsigNumber(dsig: string): bigint | undefined {
   let c = 0n;
   for (let i = dsig.length - 1; i >= 0; i--) {
     const v = DSIG_ALPHABET.indexOf(dsig[i] as string);
-    if (v < 0) return false;
+    if (v < 0) return undefined;
     c = (c << 6n) | BigInt(v);
   }
-  let p = modPow(c, CLAMAV_E, CLAMAV_N);
-  const plain = new Uint8Array(16);
-  for (let i = 15; i >= 0; i--) {
+  return c;
+}
+
+/** `dsig` decrypted with `key`, as `length` big-endian bytes, or undefined when it does not fit. */
+function decodeDsig(dsig: string, length: number, key: DsigKey): Uint8Array | undefined {
+  const c = decodeDsigNumber(dsig);
+  if (c === undefined) return undefined;
+  let p = modPow(c, key.e, key.n);
+  const plain = new Uint8Array(length);
+  for (let i = length - 1; i >= 0; i--) {
     plain[i] = Number(p & 0xffn);
     p >>= 8n;
   }
-  return hex(plain) === md5.toLowerCase();
+  return p === 0n ? plain : undefined;
+}
+
+/** True when `dsig` is ClamAV's RSA signature of `md5` (32 hex digits), by default with ClamAV's key. */
+export function verifyDsig(md5: string, dsig: string, key: DsigKey = CLAMAV_KEY): boolean {
+  const plain = decodeDsig(dsig, 16, key);
+  return plain !== undefined && hex(plain) === md5.toLowerCase();
+}
+
+const PSS_LENGTH = 256;
+const PSS_SALT = 32;
+
+/**
+ * True when `dsig` is a signature of `sha256` in ClamAV's second scheme (cli_versig2, used for
+ * CDIFF files): RSA over a 2048-bit PSS-style block with SHA-256, MGF1 and a 32-byte salt.
+ */
+export function verifyDsig2(sha256: Uint8Array, dsig: string, key: DsigKey, env: Pick<EngineEnv, 'hash'>): boolean {
+  const em = decodeDsig(dsig, PSS_LENGTH, key);
+  if (em === undefined || em[PSS_LENGTH - 1] !== 0xbc) return false;
+  const blockLength = PSS_LENGTH - 33;
+  const h = em.subarray(blockLength, blockLength + 32);
+  const db = new Uint8Array(blockLength);
+  for (let i = 0, counter = 0; i < blockLength; counter++) {
+    const mask = env.hash('sha256', Uint8Array.of(...h, 0, 0, counter >> 8, counter & 0xff));
+    for (let k = 0; k < 32 && i < blockLength; k++, i++) db[i] = (mask[k] as number) ^ (em[i] as number);
+  }
+  db[0] = (db[0] as number) & 0x7f;
+  const one = db.indexOf(1);
+  if (one < 0 || blockLength - (one + 1) !== PSS_SALT) return false;
+  const expected = env.hash('sha256', Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, ...sha256, ...db.subarray(one + 1)));
+  return hex(expected) === hex(h);
 }
 
 export function parseCvdHeader(bytes: Uint8Array): CvdHeader {
@@ -141,7 +201,12 @@ function checkInfo(members: readonly CvdMember[], env: EngineEnv): void {
 }
 
 /** Opens a .cvd, .cld or .cud: checks header, MD5, signature (.cvd) and the .info list. */
-export function openCvd(bytes: Uint8Array, kind: 'cvd' | 'cld' | 'cud', env: EngineEnv): Cvd {
+export function openCvd(
+  bytes: Uint8Array,
+  kind: 'cvd' | 'cld' | 'cud',
+  env: EngineEnv,
+  key: DsigKey = CLAMAV_KEY,
+): Cvd {
   const header = parseCvdHeader(bytes);
   const body = bytes.subarray(512);
   let official = kind === 'cld';
@@ -150,7 +215,11 @@ export function openCvd(bytes: Uint8Array, kind: 'cvd' | 'cld' | 'cud', env: Eng
       throw bad('the MD5 of the contents does not match the header (truncated or altered)');
     }
     if (kind === 'cvd') {
-      if (!verifyDsig(header.md5, header.dsig)) throw bad("the digital signature does not verify with ClamAV's key");
+      if (!verifyDsig(header.md5, header.dsig, key)) {
+        throw bad(
+          `the digital signature does not verify with ${key === CLAMAV_KEY ? "ClamAV's key" : 'the given key'}`,
+        );
+      }
       official = true;
     }
   }
