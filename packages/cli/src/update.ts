@@ -69,8 +69,12 @@ export async function runUpdate(argv: readonly string[]): Promise<number> {
     },
   });
   for (const s of r.skipped) process.stderr.write(`WARNING: mirror ${s.mirror} skipped: ${s.why}\n`);
-  const what = { updated: 'updated to', current: 'already at', restored: 'restored the previous database,' }[r.status];
-  process.stdout.write(`${channel}: ${what} release ${r.release} (targets version ${r.targetsVersion}): ${r.path}\n`);
+  const said = { updated: 'updated to', current: 'already at', restored: 'restored the previous database,' };
+  process.stdout.write(
+    r.status === 'kept'
+      ? `${channel}: no release is offered to this installation now (halted, or not yet rolled out to it); keeping ${r.path}\n`
+      : `${channel}: ${said[r.status]} release ${r.release} (targets version ${r.targetsVersion}): ${r.path}\n`,
+  );
   return 0;
 }
 

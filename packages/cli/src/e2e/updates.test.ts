@@ -101,6 +101,13 @@ test('publish, witness, serve, update and scan with what was installed; refusals
   assert.match(ok(['repo', 'halt', '2', '--dir', repo]), /release 2: halted/);
   assert.match(ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]), /already at release 1/);
   assert.match(ok(['repo', 'status', '--dir', repo]), /daily 2\thalted/);
+  // With every release halted the client keeps what it has.
+  ok(['repo', 'halt', '1', '--dir', repo]);
+  assert.match(
+    ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]),
+    /no release is offered to this installation now.*keeping/,
+  );
+  assert.deepEqual(readFileSync(join(state, 'daily.db')), before);
 });
 
 test('an update service gated by the licensing service: the regional policy decides who gets databases', async () => {

@@ -199,7 +199,11 @@ out['stream clean'] = c.scan_stream(b'hello')
 try:
     c.scan_stream(b'x' * 70000)
 except Exception as e:
-    out['stream big'] = type(e).__name__ + ': ' + str(e)
+    # Both daemons answer the size-limit error and close; whether pyclamd reads that answer or is
+    # still writing (a broken pipe) depends on timing, for clamd as for vigil.
+    n = type(e).__name__
+    told = n == 'BufferTooLongError' and 'INSTREAM size limit exceeded' in str(e)
+    out['stream big'] = 'refused' if told or n in ('BrokenPipeError', 'ConnectionResetError') else n + ': ' + str(e)
 out['eicar'] = len(c.EICAR())
 out['stats'] = c.stats().split('\\n')[0]
 out['reload'] = c.reload()

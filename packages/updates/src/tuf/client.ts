@@ -35,10 +35,15 @@ export interface UpdateOptions {
 }
 
 export interface UpdateResult {
-  /** `restored`: the previous database is back in use (the one in use was halted, or a halt was lifted). */
-  readonly status: 'updated' | 'current' | 'restored';
+  /**
+   * `restored`: the previous database is back in use (the one in use was halted, or a halt was
+   * lifted). `kept`: no release is offered to this client now (all halted, or not yet rolled out
+   * to it), and the database in use stays.
+   */
+  readonly status: 'updated' | 'current' | 'restored' | 'kept';
   readonly targetsVersion: number;
-  readonly release: number;
+  /** The release in use; undefined when `kept` (which release that is, the client does not know). */
+  readonly release?: number;
   /** The database file in use. */
   readonly path: string;
   /** Mirrors that failed before one worked, with why. */
@@ -157,10 +162,18 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
   const targetsVersion = targets.signed.version;
   const checkpoint = await checkLogged(base, o, releaseEntry(targetsVersion, targetsBytes), timeout);
   const choice = await choose(updater, Object.keys(targets.signed.targets), o);
-  if (choice === undefined)
-    throw new UpdateError('E_FORMAT', `the repository at ${mirror} offers no release of ${o.channel} to this client`);
-  const { info, release } = choice;
   const current = databasePath(o.dir, o.channel);
+  if (choice === undefined) {
+    if (!existsSync(current)) {
+      throw new UpdateError(
+        'E_FORMAT',
+        `the repository at ${mirror} offers no release of ${o.channel} to this client yet`,
+      );
+    }
+    commit(o.dir, stagedTuf, checkpoint);
+    return { status: 'kept', targetsVersion, path: current };
+  }
+  const { info, release } = choice;
   const previous = previousPath(o.dir, o.channel);
   const done = (status: UpdateResult['status']) => {
     commit(o.dir, stagedTuf, checkpoint);
