@@ -118,3 +118,11 @@ export function helpText(usage: string, specs: readonly OptionSpec[]): string {
 
 /** A command used wrongly: said in one line (no stack trace), exit 2. */
 export const usageError = (message: string): VigilError => new VigilError('E_OPTION', message);
+
+/** A date option's value (ISO 8601), or `fallback` when absent; a bad one is a usage error naming `what`. */
+export function dateOption(v: unknown, what: string, fallback: Date): Date {
+  if (v === undefined) return fallback;
+  const d = new Date(String(v));
+  if (Number.isNaN(d.getTime())) throw usageError(`${what}: ${String(v)} is not a date`);
+  return d;
+}

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
+import { dateOption, helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { serveUntilSignal } from './listen.js';
 
 const LICENSE_OPTIONS: readonly OptionSpec[] = [
@@ -44,13 +44,6 @@ const SERVER_USAGE = `Usage: vigil license-server --db FILE --key private.pem (-
 const PRIVATE_FILE = 'licence-private.pem';
 const PUBLIC_FILE = 'licence-public.pem';
 
-const instant = (v: unknown): Date => {
-  if (v === undefined) return new Date();
-  const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw usageError(`--at: ${String(v)} is not a date`);
-  return d;
-};
-
 function need(values: ReadonlyMap<string, unknown>, names: readonly string[], what: string, usage: string): void {
   const missing = names.filter((n) => !values.has(n));
   if (missing.length > 0) throw usageError(`${what} needs ${missing.map((n) => `--${n}`).join(', ')}\n${usage}`);
@@ -76,7 +69,7 @@ async function issue(service: Licensing, values: ReadonlyMap<string, unknown>): 
   need(values, ['key', 'customer', 'country', 'seats', 'days'], 'issue', LICENSE_USAGE);
   const keyFiles = values.get('key') as readonly string[];
   if (keyFiles.length !== 1) throw usageError('issue takes one --key: the private key');
-  const now = instant(values.get('at'));
+  const now = dateOption(values.get('at'), '--at', new Date());
   const customer = String(values.get('customer'));
   const billingCountry = String(values.get('country'));
   const policyFile = values.get('policy') as string | undefined;
@@ -115,7 +108,7 @@ function verify(service: Licensing, file: string, values: ReadonlyMap<string, un
   const keys = (values.get('key') as readonly string[]).map((k) => service.publicKeyFrom(readFileSync(k, 'utf8')));
   const text = readFileSync(file, 'utf8');
   try {
-    const l = service.verifyLicenceFile(text, keys, instant(values.get('at')));
+    const l = service.verifyLicenceFile(text, keys, dateOption(values.get('at'), '--at', new Date()));
     process.stdout.write(
       `${file}: valid: licence ${l.id} of ${l.product}/${l.plan} for ${l.customer} (${l.billingCountry}), ` +
         `${l.seats} seat(s), expires ${l.expiresAt}\n`,

@@ -2,7 +2,7 @@
 // answers one request (with the notices due), `dry-run` lists the licences a proposed policy would
 // affect. The licensing package is loaded only here.
 import { readFileSync } from 'node:fs';
-import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
+import { dateOption, helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'help', short: 'h', kind: 'flag', help: 'Print this help and exit' },
@@ -23,13 +23,6 @@ const OPTIONS: readonly OptionSpec[] = [
 const USAGE = `Usage: vigil policy check POLICY.json
        vigil policy decide POLICY.json --action ACTION --country CC [--ip-country CC] [--customer ID] [--at ISO]
        vigil policy dry-run CURRENT.json PROPOSED.json --licences LICENCES.json [--from ISO] [--to ISO]`;
-
-const instant = (v: unknown, what: string, fallback: Date): Date => {
-  if (v === undefined) return fallback;
-  const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw usageError(`${what}: ${String(v)} is not a date`);
-  return d;
-};
 
 export async function runPolicy(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs(argv, OPTIONS);
@@ -56,7 +49,7 @@ export async function runPolicy(argv: readonly string[]): Promise<number> {
     const action = String(values.get('action') ?? '') as Parameters<typeof licensing.decide>[1]['action'];
     const d = licensing.decide(load(files[0] as string), {
       action,
-      at: instant(values.get('at'), '--at', new Date()),
+      at: dateOption(values.get('at'), '--at', new Date()),
       customer,
     });
     out(JSON.stringify(d, null, 2));
@@ -65,8 +58,8 @@ export async function runPolicy(argv: readonly string[]): Promise<number> {
   if (sub === 'dry-run' && files.length === 2) {
     const licencesFile = values.get('licences') as string | undefined;
     if (licencesFile === undefined) throw usageError(`dry-run needs --licences\n${USAGE}`);
-    const from = instant(values.get('from'), '--from', new Date());
-    const to = instant(values.get('to'), '--to', new Date(from.getTime() + 365 * 86_400_000));
+    const from = dateOption(values.get('from'), '--from', new Date());
+    const to = dateOption(values.get('to'), '--to', new Date(from.getTime() + 365 * 86_400_000));
     const licences = JSON.parse(readFileSync(licencesFile, 'utf8')) as Parameters<
       typeof licensing.dryRun
     >[2]['licences'];

@@ -2,7 +2,7 @@
 // that logs use to ask for a cosignature, with a deadline and a bounded reply.
 import { createServer, type Server } from 'node:http';
 import { UpdateError } from './errors.js';
-import { readBounded } from './http.js';
+import { readBounded, request as send } from './http.js';
 import { MAX_NOTE_BYTES } from './note.js';
 import { formatAddCheckpoint, type Witness } from './witness.js';
 
@@ -56,16 +56,12 @@ export async function requestCosignature(
   request: { readonly oldSize: number; readonly proof: readonly Uint8Array[]; readonly checkpoint: string },
   timeoutMs = 10_000,
 ): Promise<CosignResult> {
-  let res: Response;
-  try {
-    res = await fetch(`${url.replace(/\/$/, '')}/add-checkpoint`, {
-      method: 'POST',
-      body: formatAddCheckpoint(request.oldSize, request.proof, request.checkpoint),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    throw new UpdateError('E_IO', `witness ${url} did not answer: ${(e as Error).message}`, { cause: e });
-  }
+  const res = await send(
+    `${url.replace(/\/$/, '')}/add-checkpoint`,
+    { method: 'POST', body: formatAddCheckpoint(request.oldSize, request.proof, request.checkpoint) },
+    timeoutMs,
+    `witness ${url} did not answer`,
+  );
   const body = (await readBounded(res, 1 << 16, `witness ${url}`)).toString('utf8');
   if (res.status === 200) return { kind: 'cosigned', lines: body.split('\n').filter((l) => l.length > 0) };
   if (res.status === 409 && res.headers.get('content-type') === 'text/x.tlog.size') {

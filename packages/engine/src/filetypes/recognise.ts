@@ -242,7 +242,7 @@ export function recogniseType(source: ByteSource, extra: readonly FileTypeMagic[
   // A tar header without the ustar magic (V7 tar) is known by its checksum.
   if (type === 'CL_TYPE_BINARY_DATA' && isTarHeader(head, 0)) return 'CL_TYPE_OLD_TAR';
   // ClamAV looks for HTML in the first 1024 bytes only, of text and of binary data alike; markers
-  // further on are found by the raw pass, which then adds the HTML views (see FileFacts.htmlLater).
+  // further on are found by the raw pass, which then adds the HTML views (see scan/facts.ts).
   if (
     (type.startsWith('CL_TYPE_TEXT') || type === 'CL_TYPE_BINARY_DATA') &&
     hasHtmlMarkers(head.subarray(0, TEXT_PROBE))

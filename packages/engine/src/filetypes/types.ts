@@ -30,9 +30,4 @@ export interface FileFacts {
   readonly type: FileType;
   readonly size: number;
   readonly exe?: ExecutableFacts;
-  /**
-   * ASCII text with HTML markers past its first 1024 bytes: ClamAV matches it raw, then as HTML
-   * (its normalised HTML views) instead of as normalised text.
-   */
-  readonly htmlLater?: true;
 }

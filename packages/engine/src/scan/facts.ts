@@ -14,8 +14,7 @@ import type { ScanRun } from './scanner.js';
 export function describeFile(source: ByteSource, fileTypes: readonly FileTypeMagic[]): FileFacts {
   const type = recogniseType(source, fileTypes);
   const exe = parseExecutable(source, type);
-  const htmlLater = type === 'CL_TYPE_TEXT_ASCII' && hasHtmlMarkers(source.read(0, source.size));
-  return { type, size: source.size, ...(exe === undefined ? {} : { exe }), ...(htmlLater ? { htmlLater } : {}) };
+  return exe === undefined ? { type, size: source.size } : { type, size: source.size, exe };
 }
 
 /** The normalised views of `data` that HTML and text signatures are matched against. */
@@ -23,7 +22,9 @@ export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFact
   // Generic (raw-group) signatures are matched against the normalised views too, so a view is
   // made whenever either group has patterns.
   const { groups } = run.db;
-  const html = facts.type === 'CL_TYPE_HTML' || facts.htmlLater === true;
+  // ASCII text with HTML markers past its first 1024 bytes (where the type check stops): ClamAV's
+  // raw pass finds them, and the text is then matched as HTML instead of as normalised text.
+  const html = facts.type === 'CL_TYPE_HTML' || (facts.type === 'CL_TYPE_TEXT_ASCII' && hasHtmlMarkers(data));
   if (html && (groups.html !== undefined || groups.raw !== undefined)) {
     const html = normaliseHtml(data, { maxBytes: run.options.maxHtmlNormalize });
     if (html.limitHit) run.limit('MaxHTMLNormalize');

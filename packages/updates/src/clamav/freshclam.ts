@@ -11,7 +11,7 @@ import { CLAMAV_CDIFF_KEY, CLAMAV_KEY, type CvdMember, type DsigKey, openCvd, pa
 import { nodeEnv } from '@vigil/node';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { readBounded } from '../http.js';
+import { readBounded, request } from '../http.js';
 import { applyCdiff, type DatabaseFiles, openCdiff } from './cdiff.js';
 
 export interface FreshclamOptions {
@@ -118,15 +118,7 @@ class BackOff extends Error {
 }
 
 async function get(url: string, o: FreshclamOptions, limit: number, range?: string): Promise<Buffer | undefined> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
-      ...(range === undefined ? {} : { headers: { range } }),
-    });
-  } catch (e) {
-    throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
-  }
+  const res = await request(url, range === undefined ? {} : { headers: { range } }, o.timeoutMs ?? 30_000);
   if (res.status === 403 || res.status === 429) {
     const after = res.headers.get('retry-after');
     const seconds =
@@ -142,19 +134,8 @@ async function get(url: string, o: FreshclamOptions, limit: number, range?: stri
   }
   if (res.status === 404) return undefined;
   if (!res.ok) throw new UpdateError('E_IO', `${url}: HTTP ${res.status}`);
-  if (range === undefined) return readBounded(res, limit, url);
   // A mirror that ignores the range sends the whole file: only its beginning is read.
-  const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (reader !== undefined && size < limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-  }
-  await reader?.cancel();
-  return Buffer.concat(chunks).subarray(0, limit);
+  return readBounded(res, limit, url, range !== undefined);
 }
 
 /** The version of the database installed in the directory, and its files. */
@@ -229,7 +210,7 @@ async function viaCdiffs(
     if (version !== v) throw new UpdateError('E_FORMAT', `${name} says it is version ${version}`);
     files = applyCdiff(files, script, name);
   }
-  const cld = buildCld(database, remote, files);
+  const cld = buildCld(remote, files);
   openCvd(cld, 'cld', nodeEnv); // the .info list must still hold for every patched file
   writeAtomically(join(o.databaseDir, `${database}.cld`), cld);
   rmSync(join(o.databaseDir, `${database}.cvd`), { force: true });
@@ -237,7 +218,7 @@ async function viaCdiffs(
 }
 
 /** A .cld: a header naming the version, then a plain tar of the files. */
-export function buildCld(database: string, version: number, files: DatabaseFiles): Uint8Array {
+export function buildCld(version: number, files: DatabaseFiles): Uint8Array {
   const signatures = [...files.values()].reduce((n, t) => n + t.split('\n').filter((l) => l !== '').length, 0);
   const header = `ClamAV-VDB:${buildTime(new Date())}:${version}:${signatures}:0:X:X:vigil:0`;
   return Buffer.concat([Buffer.from(header.padEnd(512, ' '), 'latin1'), tar(files)]);

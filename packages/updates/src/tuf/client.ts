@@ -11,7 +11,7 @@ import { DownloadError, DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { parseCheckpointText } from '../checkpoint.js';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { readBounded } from '../http.js';
+import { readBounded, request } from '../http.js';
 import { consistencyProof, HASH_SIZE, hashLeaf, inclusionProof } from '../merkle.js';
 import { parseNote, parseVerifier } from '../note.js';
 import { LICENCE_HEADER } from '../serve.js';
@@ -300,12 +300,7 @@ async function checkLogged(base: string, o: UpdateOptions, entry: Uint8Array, ti
 
 /** GETs `url`, refusing more than `limit` bytes or a reply slower than `timeout` ms. */
 async function fetchBounded(url: string, limit: number, timeout: number): Promise<Buffer> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeout) });
-  } catch (e) {
-    throw new UpdateError('E_IO', `${url}: ${(e as Error).message}`, { cause: e });
-  }
+  const res = await request(url, {}, timeout);
   if (!res.ok) throw new UpdateError('E_IO', `${url}: HTTP ${res.status}`);
   return readBounded(res, limit, url);
 }
