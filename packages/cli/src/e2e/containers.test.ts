@@ -13,6 +13,7 @@ const CLAM_EXE_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5d
 
 /** The wrappings vigil unpacks today; the README lists the rest. */
 const REACHED = [
+  'clam-fsg.exe',
   'clam.exe',
   'clam.zip',
   'clam.bz2.zip',
@@ -140,6 +141,32 @@ for name, filt, data in (('flate', '/FlateDecode', zlib.compress(exe)),
     open(sys.argv[2] + '/' + name + '.pdf', 'wb').write(body)
 `;
   sh('/usr/bin/python3', ['-c', pdf, join(src, 'sub', 'clam.exe'), out], src);
+  // Files embedded in others: archives after an executable stub (SFX), an executable inside one,
+  // a zip after text. The stub is a minimal PE of our own (no signature knows it).
+  const sfx = `
+import struct, sys
+out = sys.argv[2]
+pe = bytearray(0x400)
+pe[0:2] = b'MZ'; struct.pack_into('<I', pe, 0x3c, 0x80)
+pe[0x80:0x84] = b'PE\\0\\0'
+struct.pack_into('<HHIIIHH', pe, 0x84, 0x14c, 1, 0, 0, 0, 0xe0, 0x10f)
+struct.pack_into('<HBBIIIIIIIII', pe, 0x98, 0x10b, 8, 0, 0x200, 0, 0, 0x1000, 0x1000, 0x1000, 0x400000, 0x1000, 0x200)
+struct.pack_into('<HHHHHHIIIIHH', pe, 0x98 + 40, 4, 0, 0, 0, 4, 0, 0, 0x2000, 0x200, 0, 2, 0)
+struct.pack_into('<I', pe, 0x98 + 92, 16)
+pe[0x178:0x180] = b'.text\\0\\0\\0'
+struct.pack_into('<IIIIIIHHI', pe, 0x180, 0x1000, 0x1000, 0x200, 0x200, 0, 0, 0, 0, 0x60000020)
+pe[0x200:0x201] = b'\\xc3'
+exe = open(sys.argv[1], 'rb').read()
+for name, tail in (('zip-sfx.exe', open(out + '/deflated.zip', 'rb').read()),
+                   ('stored-sfx.exe', open(out + '/stored.zip', 'rb').read()),
+                   ('arj-sfx.exe', open(out + '/m1.arj', 'rb').read()),
+                   ('7z-sfx.exe', open(out + '/default.7z', 'rb').read()),
+                   ('pe-in-pe.exe', exe)):
+    open(out + '/' + name, 'wb').write(bytes(pe) + tail)
+for name, archive in (('text-then-zip.bin', 'stored.zip'), ('text-then-7z.bin', 'default.7z')):
+    open(out + '/' + name, 'wb').write(b'some notes\\n' * 40 + open(out + '/' + archive, 'rb').read())
+`;
+  sh('/usr/bin/python3', ['-c', sfx, join(src, 'sub', 'clam.exe'), out], src);
 }
 
 test('archives, mail and PDFs made with standard tools: the same detections as clamscan', () => {

@@ -54,3 +54,20 @@ export function decodedName(name: string, suffix: RegExp): string {
   if (m === null || m.index === 0) return `${name}.out`;
   return name.slice(0, m.index) + (m[0].toLowerCase().startsWith('.t') ? '.tar' : '');
 }
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** The CRC-32 of `d` (ISO-HDLC, as ZIP, gzip and ARJ use it). */
+export function crc32(d: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < d.length; i++) c = (CRC_TABLE[(c ^ (d[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

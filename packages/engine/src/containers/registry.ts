@@ -1,4 +1,6 @@
 // The container formats the scanner knows, by file type. Adding a format is adding a handler here.
+// Several handlers may share a type: they run in this list's order, ClamAV's order for executables
+// (what is appended to the file first, its packer after).
 import type { FileType } from '../filetypes/types.js';
 import { arjHandler } from './arj/index.js';
 import { binhexHandler } from './binhex/index.js';
@@ -43,13 +45,21 @@ const HANDLERS: readonly ContainerHandler[] = [
   nsisHandler,
 ];
 
-const BY_TYPE = new Map<FileType, ContainerHandler>();
-for (const h of HANDLERS) for (const t of h.types) BY_TYPE.set(t, h);
+const BY_TYPE = new Map<FileType, ContainerHandler[]>();
+for (const h of HANDLERS) {
+  for (const t of h.types) {
+    const list = BY_TYPE.get(t);
+    if (list === undefined) BY_TYPE.set(t, [h]);
+    else list.push(h);
+  }
+}
 
-/** The handler that unpacks files of `type`, when its switches are on. */
-export function handlerFor(type: FileType, enabled: ReadonlySet<ContainerFamily>): ContainerHandler | undefined {
-  const h = BY_TYPE.get(type);
-  return h?.families.every((f) => enabled.has(f)) ? h : undefined;
+/**
+ * The handlers that unpack files of `type` and whose switches are on, in the order of HANDLERS.
+ * Most types have one; an executable has several (installers and scripts appended to it, packers).
+ */
+export function handlersFor(type: FileType, enabled: ReadonlySet<ContainerFamily>): readonly ContainerHandler[] {
+  return (BY_TYPE.get(type) ?? []).filter((h) => h.families.every((f) => enabled.has(f)));
 }
 
 /** Every registered handler (for documentation and tests). */

@@ -10,6 +10,13 @@ export type ContainerFamily = 'archive' | 'mail' | 'html' | 'pdf' | 'ole2' | 'pe
 export interface Member {
   readonly name: string;
   readonly data: Uint8Array;
+  /** The member's file type when the container knows it; otherwise it is recognised from its bytes. */
+  readonly type?: FileType;
+  /**
+   * A file found inside the container's bytes rather than extracted from a format (an SFX archive,
+   * an installer's payload): ClamAV does not look for further embedded files in it.
+   */
+  readonly embedded?: boolean;
 }
 
 /** What a handler may ask of the scan while it extracts. */

@@ -17,6 +17,8 @@ export interface ScanOptions {
   readonly maxFiles: number;
   /** Milliseconds per input at most (MaxScanTime, default 120000); 0 disables. */
   readonly maxScanTime: number;
+  /** Executables found inside other files are scanned only up to this size (MaxEmbeddedPE, default 40 MiB). */
+  readonly maxEmbeddedPe: number;
   /** Bytes of HTML normalised at most (MaxHTMLNormalize, default 40 MiB). */
   readonly maxHtmlNormalize: number;
   /** HTML files larger than this are not matched in their text and link views (MaxHTMLNoTags, default 8 MiB). */
@@ -49,6 +51,7 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = Object.freeze({
   maxRecursion: 17,
   maxFiles: 10_000,
   maxScanTime: 120_000,
+  maxEmbeddedPe: 40 * 1024 * 1024,
   maxHtmlNormalize: 40 * 1024 * 1024,
   maxHtmlNoTags: 8 * 1024 * 1024,
   scanArchive: true,
@@ -85,6 +88,7 @@ export function resolveScanOptions(partial: Partial<ScanOptions> = {}): ScanOpti
     'maxRecursion',
     'maxFiles',
     'maxScanTime',
+    'maxEmbeddedPe',
     'maxHtmlNormalize',
     'maxHtmlNoTags',
   ] as const) {

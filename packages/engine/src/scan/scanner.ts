@@ -4,14 +4,15 @@
 // registry and scan each member the same way, within the limits; last, the allow list. This file
 // only orchestrates.
 import { type ByteSource, bytesSource } from '../bytesource.js';
-import { handlerFor } from '../containers/registry.js';
-import type { ContainerFamily, ExtractContext } from '../containers/types.js';
+import { handlersFor } from '../containers/registry.js';
+import type { ContainerFamily, ContainerHandler, ExtractContext, Member } from '../containers/types.js';
 import type { Database } from '../database/api.js';
 import type { HashIndexKey } from '../database/builder.js';
 import { CompiledDatabase } from '../database/open.js';
 import type { EngineEnv, HashAlgo } from '../env.js';
 import { VigilError } from '../errors.js';
 import type { FileFacts, FileType } from '../filetypes/types.js';
+import { findEmbedded } from './embedded.js';
 import { describeFile, normalisedViews } from './facts.js';
 import { matchView } from './logical.js';
 import type { ScanOptions } from './options.js';
@@ -36,6 +37,8 @@ interface Layer {
   readonly container: FileType | undefined;
   readonly depth: number;
   readonly digests: Map<string, Uint8Array>;
+  /** Found inside its parent's bytes (an SFX archive, an appended installer): not searched again. */
+  readonly embedded: boolean;
 }
 
 /** The state of one input's scan: what was found, what was spent, and whether to go on. */
@@ -48,7 +51,7 @@ export class ScanRun {
   bytesScanned = 0;
   /** Members extracted so far (MaxFiles). */
   members = 0;
-  layer: Layer = { path: [], container: undefined, depth: 0, digests: new Map() };
+  layer: Layer = { path: [], container: undefined, depth: 0, digests: new Map(), embedded: false };
   private readonly started = Date.now();
 
   constructor(
@@ -84,6 +87,18 @@ export class ScanRun {
     const key = path.join('//');
     if (this.detections.some((x) => x.name === name && x.path.join('//') === key)) return;
     this.detections.push({ name, kind, path, ...(offset === undefined ? {} : { offset }) });
+  }
+
+  /** Bytes a member may decode to at most now: MaxFileSize, and what MaxScanSize leaves. */
+  room(): number {
+    return Math.max(0, Math.min(this.options.maxFileSize, this.options.maxScanSize - this.bytesScanned));
+  }
+
+  /** A member not scanned because it passes `room()`: MaxFileSize when it alone passes that. */
+  tooBig(path: readonly string[], size: number | undefined): void {
+    const o = this.options;
+    const binding = o.maxFileSize <= o.maxScanSize - this.bytesScanned ? 'MaxFileSize' : 'MaxScanSize';
+    this.limit(size === undefined ? binding : size > o.maxFileSize ? 'MaxFileSize' : 'MaxScanSize', path);
   }
 
   /** Records a limit that stopped part of the scan, at `path`; an alert with --alert-exceeds-max. */
@@ -199,35 +214,69 @@ function matchViews(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
  */
 const UNPACKED_AFTER_RAW_PASS: ReadonlySet<FileType> = new Set(['CL_TYPE_MSEXE', 'CL_TYPE_PDF']);
 
-/** Unpacks a container layer and scans each member as a layer of its own, within the limits. */
+/** Unpacks a container layer with each handler for its type, within the limits. */
 function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string): void {
-  const handler = handlerFor(facts.type, run.families);
-  if (handler === undefined) return;
-  const { options } = run;
-  const parent = run.layer;
-  if (parent.depth >= options.maxRecursion) {
+  const handlers = handlersFor(facts.type, run.families);
+  if (handlers.length === 0) return;
+  if (run.layer.depth >= run.options.maxRecursion) {
     run.limit('MaxRecursion');
     return;
   }
+  for (const handler of handlers) {
+    if (run.done) return;
+    unpackWith(run, handler, data, facts, name);
+  }
+}
+
+/**
+ * Scans one member of the current layer as a layer of its own, within MaxScanTime, MaxFiles and
+ * the size limits; false when the scan of this container must stop.
+ */
+function scanMember(run: ScanRun, m: Member, container: FileType): boolean {
+  if (run.done) return false;
+  if (run.outOfTime) {
+    run.limit('MaxScanTime');
+    return false;
+  }
+  if (++run.members > run.options.maxFiles) {
+    run.limit('MaxFiles');
+    return false;
+  }
+  const parent = run.layer;
+  if (m.data.length > run.room()) {
+    run.tooBig([...parent.path, m.name], m.data.length);
+    return true;
+  }
+  run.layer = {
+    path: [...parent.path, m.name],
+    container,
+    depth: parent.depth + 1,
+    digests: new Map(),
+    embedded: m.embedded === true,
+  };
+  try {
+    scanLayer(run, m.data, m.name, m.type);
+  } finally {
+    run.layer = parent;
+  }
+  return true;
+}
+
+/** Extracts a layer's members with one handler and scans each. */
+function unpackWith(run: ScanRun, handler: ContainerHandler, data: Uint8Array, facts: FileFacts, name: string): void {
+  const parent = run.layer;
   const where = (member?: string) =>
     [...(parent.path.length > 0 ? parent.path : [name]), ...(member === undefined ? [] : [member])].join('//');
-  const room = () => Math.max(0, Math.min(options.maxFileSize, options.maxScanSize - run.bytesScanned));
-  /** A member over `room()`: MaxFileSize when it alone passes that, else what MaxScanSize leaves. */
-  const tooBig = (member: string, size: number | undefined) => {
-    const binding = options.maxFileSize <= options.maxScanSize - run.bytesScanned ? 'MaxFileSize' : 'MaxScanSize';
-    const limit = size === undefined ? binding : size > options.maxFileSize ? 'MaxFileSize' : 'MaxScanSize';
-    run.limit(limit, [...parent.path, member]);
-  };
   const ctx: ExtractContext = {
     env: run.env,
     name,
     get maxMemberSize() {
-      return room();
+      return run.room();
     },
-    tooBig,
+    tooBig: (member, size) => run.tooBig([...parent.path, member], size),
     encrypted(member) {
       run.warnings.push(`${where(member)}: encrypted, not scanned`);
-      if (options.alertEncrypted) run.report(`Heuristics.Encrypted.${handler.name}`, 'heuristic');
+      if (run.options.alertEncrypted) run.report(`Heuristics.Encrypted.${handler.name}`, 'heuristic');
     },
     broken(what) {
       run.warnings.push(`${where()}: ${handler.name} not fully read: ${what}`);
@@ -235,30 +284,7 @@ function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string):
   };
   try {
     for (const m of handler.extract(data, ctx)) {
-      if (run.done) return;
-      if (run.outOfTime) {
-        run.limit('MaxScanTime');
-        return;
-      }
-      if (++run.members > options.maxFiles) {
-        run.limit('MaxFiles');
-        return;
-      }
-      if (m.data.length > room()) {
-        tooBig(m.name, m.data.length);
-        continue;
-      }
-      run.layer = {
-        path: [...parent.path, m.name],
-        container: facts.type,
-        depth: parent.depth + 1,
-        digests: new Map(),
-      };
-      try {
-        scanLayer(run, m.data, m.name);
-      } finally {
-        run.layer = parent;
-      }
+      if (!scanMember(run, m, facts.type)) return;
     }
   } catch (e) {
     // A handler must stop cleanly on any input; if one fails anyway, the scan says so and goes on.
@@ -266,16 +292,40 @@ function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string):
   }
 }
 
+/**
+ * Scans the files embedded in a layer's bytes (ClamAV does it in its raw pass): SFX archives,
+ * executables inside executables and documents, installers' appended data.
+ */
+function scanEmbedded(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
+  if (run.layer.embedded || run.families.size === 0) return;
+  const { options } = run;
+  const found = findEmbedded(data, facts.type, options);
+  if (found.length === 0) return;
+  if (run.layer.depth >= options.maxRecursion) {
+    run.limit('MaxRecursion');
+    return;
+  }
+  for (const f of found) {
+    const family = f.type === 'CL_TYPE_MSEXE' ? 'pe' : 'archive';
+    if (!run.families.has(family)) continue;
+    const name = `${f.type.replace('CL_TYPE_', '').toLowerCase()}@${f.offset}`;
+    const m: Member = { name, data: data.subarray(f.offset, f.offset + f.length), type: f.type, embedded: true };
+    if (!scanMember(run, m, facts.type)) return;
+  }
+}
+
 /** Scans one layer (the input, or a member): patterns, hashes, then what it contains. */
-function scanLayer(run: ScanRun, data: Uint8Array, name: string): FileFacts {
+function scanLayer(run: ScanRun, data: Uint8Array, name: string, type?: FileType): FileFacts {
   run.bytesScanned += data.length;
   // ClamAV leaves inputs of 5 bytes or fewer alone ("small data"): no hash, no pattern can apply.
   if (data.length <= SMALL_DATA) return { type: 'CL_TYPE_ANY', size: data.length };
-  const facts = describeFile(bytesSource(data), run.db.fileTypes);
+  const recognised = describeFile(bytesSource(data), run.db.fileTypes);
+  const facts = type === undefined ? recognised : { ...recognised, type };
   if (run.options.alertBroken && facts.exe?.malformed === true) run.report('Heuristics.Broken.Executable', 'heuristic');
   const unpackFirst = !UNPACKED_AFTER_RAW_PASS.has(facts.type);
   if (unpackFirst) unpack(run, data, facts, name);
   if (!run.done) matchViews(run, data, facts);
+  if (!run.done) scanEmbedded(run, data, facts);
   if (!unpackFirst && !run.done) unpack(run, data, facts, name);
   applyAllowList(run, data);
   return facts;

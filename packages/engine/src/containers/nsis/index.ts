@@ -1,4 +1,5 @@
-// NSIS installers: the Nullsoft data after the executable stub, found by its first header. Its
+// NSIS installers: the Nullsoft data after the executable stub (the scanner finds it there and
+// hands it on from its first header, as an embedded file). Its
 // blocks (the installer script's header, then the files) are members, each LZMA- or
 // deflate-compressed on its own, or all in one solid LZMA stream. bzip2 (NSIS's own variant) is
 // reported as unsupported.
@@ -11,14 +12,10 @@ const FIRST_HEADER = 28;
 const COMPRESSED = 0x80000000;
 const LZMA_PROPS = 0x5d;
 
-/** The first header's offset (a multiple of 512, its magic 4 bytes in), or -1. */
-function firstHeader(d: Uint8Array): number {
-  for (let h = 0; h + FIRST_HEADER <= d.length; h += 512) {
-    let k = 0;
-    while (k < MAGIC.length && d[h + 4 + k] === MAGIC[k]) k++;
-    if (k === MAGIC.length) return h;
-  }
-  return -1;
+/** True when `d` starts with NSIS's first header (its magic 4 bytes in). */
+function isFirstHeader(d: Uint8Array): boolean {
+  if (d.length < FIRST_HEADER) return false;
+  return MAGIC.every((b, k) => d[4 + k] === b);
 }
 
 /** Decodes an NSIS LZMA stream (5 property bytes, no size) until its end or its input's. */
@@ -38,11 +35,9 @@ function lzma(d: Uint8Array, max: number): { data: Uint8Array; over: boolean } {
 }
 
 function* blocks(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
-  const h = firstHeader(d);
-  if (h < 0) return;
-  const start = h + FIRST_HEADER;
-  const end = Math.min(d.length, start + u32le(d, h + 24));
-  const data = d.subarray(start, end);
+  if (!isFirstHeader(d)) return;
+  const end = Math.min(d.length, FIRST_HEADER + u32le(d, 24));
+  const data = d.subarray(FIRST_HEADER, end);
   const name = (i: number) => (i === 0 ? 'nsis-header' : `nsis-file${i}`);
   try {
     if (data[0] === LZMA_PROPS) {
@@ -85,6 +80,6 @@ function* blocks(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
 export const nsisHandler: ContainerHandler = {
   name: 'NSIS',
   families: ['archive'],
-  types: ['CL_TYPE_MSEXE'],
+  types: ['CL_TYPE_NULSFT'],
   extract: blocks,
 };
