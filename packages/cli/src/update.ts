@@ -69,11 +69,13 @@ export async function runUpdate(argv: readonly string[]): Promise<number> {
     },
   });
   for (const s of r.skipped) process.stderr.write(`WARNING: mirror ${s.mirror} skipped: ${s.why}\n`);
+  if (r.deltaRefused !== undefined) process.stderr.write(`WARNING: delta not used: ${r.deltaRefused}\n`);
+  const how = r.via === undefined ? '' : ` (${r.via === 'delta' ? 'as a delta' : 'whole'}, ${r.downloaded} bytes)`;
   const said = { updated: 'updated to', current: 'already at', restored: 'restored the previous database,' };
   process.stdout.write(
     r.status === 'kept'
       ? `${channel}: no release is offered to this installation now (halted, or not yet rolled out to it); keeping ${r.path}\n`
-      : `${channel}: ${said[r.status]} release ${r.release} (targets version ${r.targetsVersion}): ${r.path}\n`,
+      : `${channel}: ${said[r.status]} release ${r.release} (targets version ${r.targetsVersion})${how}: ${r.path}\n`,
   );
   return 0;
 }

@@ -4,11 +4,12 @@
 // good one. Any failure leaves the database in use as it was, and says why.
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { TargetFile } from '@tufjs/models';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadError, DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { parseCheckpointText } from '../checkpoint.js';
+import { applyDelta } from '../delta.js';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { readBounded, request } from '../http.js';
@@ -16,7 +17,7 @@ import { consistencyProof, HASH_SIZE, hashLeaf, inclusionProof } from '../merkle
 import { parseNote, parseVerifier } from '../note.js';
 import { LICENCE_HEADER } from '../serve.js';
 import { type LogPolicy, verifyLoggedEntry } from '../verify.js';
-import { type ClientTrust, releaseEntry, releaseOf } from './repository.js';
+import { type ClientTrust, deltaOf, releaseEntry, releaseOf } from './repository.js';
 
 export interface UpdateOptions {
   /** The client's state: `tuf/` (trusted metadata, root.json first), the database and its log checkpoint. */
@@ -48,6 +49,12 @@ export interface UpdateResult {
   readonly path: string;
   /** Mirrors that failed before one worked, with why. */
   readonly skipped: readonly { mirror: string; why: string }[];
+  /** How an `updated` database came: a delta applied to the one in use, or the whole file. */
+  readonly via?: 'delta' | 'full';
+  /** Bytes of database downloaded (the delta's, or the whole file's). */
+  readonly downloaded?: number;
+  /** Why a delta offered was not used (the whole file was downloaded instead). */
+  readonly deltaRefused?: string;
 }
 
 /** Where the database in use, and the one before it, live. */
@@ -161,7 +168,8 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
   };
   const targetsVersion = targets.signed.version;
   const checkpoint = await checkLogged(base, o, releaseEntry(targetsVersion, targetsBytes), timeout);
-  const choice = await choose(updater, Object.keys(targets.signed.targets), o);
+  const paths = Object.keys(targets.signed.targets);
+  const choice = await choose(updater, paths, o);
   const current = databasePath(o.dir, o.channel);
   if (choice === undefined) {
     if (!existsSync(current)) {
@@ -179,7 +187,8 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
     commit(o.dir, stagedTuf, checkpoint);
     return { status, targetsVersion, release, path: current };
   };
-  if (existsSync(current) && sha256File(current) === info.hashes.sha256) return done('current');
+  const inUse = existsSync(current) ? sha256File(current) : undefined;
+  if (inUse === info.hashes.sha256) return done('current');
   if (existsSync(previous) && sha256File(previous) === info.hashes.sha256) {
     // The release in use was halted: the one before it comes back without a download, and the
     // halted one becomes the previous (should the halt be lifted).
@@ -189,7 +198,11 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
     renameSync(swap, previous);
     return done('restored');
   }
-  const downloaded = await updater.downloadTarget(info, join(staging, basename(info.path)));
+  const target = join(staging, basename(info.path));
+  const viaDelta =
+    inUse === undefined ? undefined : await fetchByDelta(updater, info, { current, inUse, paths, out: target });
+  const delta = viaDelta?.kind === 'applied' ? viaDelta : undefined;
+  const downloaded = delta === undefined ? await updater.downloadTarget(info, target) : target;
   try {
     await o.testLoad(downloaded);
   } catch (e) {
@@ -201,7 +214,43 @@ async function updateFrom(mirror: string, o: UpdateOptions): Promise<Omit<Update
   }
   if (existsSync(current)) renameSync(current, previous);
   renameSync(downloaded, current);
-  return done('updated');
+  return {
+    ...done('updated'),
+    via: delta === undefined ? 'full' : 'delta',
+    downloaded: delta?.bytes ?? info.length,
+    ...(viaDelta?.kind === 'refused' ? { deltaRefused: viaDelta.why } : {}),
+  };
+}
+
+/**
+ * Makes release `info` at `out` from the database in use and a delta the targets offer for it,
+ * if there is one. The delta is checked by TUF like any target, and what it makes must have the
+ * release's own length and hash; a delta that fails either is reported and not used.
+ */
+async function fetchByDelta(
+  updater: Updater,
+  info: TargetFile,
+  at: { current: string; inUse: string; paths: readonly string[]; out: string },
+): Promise<{ kind: 'applied'; bytes: number } | { kind: 'refused'; why: string } | undefined> {
+  const release = releaseOf(info);
+  if (release === undefined) return undefined;
+  for (const path of at.paths.filter((p) => p.startsWith(`${release.channel}/${release.release}.from-`))) {
+    const d = await updater.getTargetInfo(path);
+    const meta = d === undefined ? undefined : deltaOf(d);
+    if (d === undefined || meta?.deltaTo !== release.release || meta.fromSha256 !== at.inUse) continue;
+    try {
+      const file = await updater.downloadTarget(d, join(dirname(at.out), basename(path)));
+      const made = applyDelta(readFileSync(at.current), readFileSync(file), info.length);
+      if (made.length !== info.length || sha256Bytes(made) !== info.hashes.sha256) {
+        throw new UpdateError('E_FORMAT', 'what it makes is not the release the targets metadata describes');
+      }
+      writeAtomically(at.out, made);
+      return { kind: 'applied', bytes: d.length };
+    } catch (e) {
+      return { kind: 'refused', why: `${path}: ${(e as Error).message}` };
+    }
+  }
+  return undefined;
 }
 
 /** The newest release of the channel that is not halted and is offered to this client's cohort. */
@@ -251,7 +300,8 @@ class LicensedFetcher extends BaseFetcher {
   }
 }
 
-const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256Bytes = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sha256File = (path: string) => sha256Bytes(readFileSync(path));
 
 /** Limits on what a mirror may send for the log. */
 const MAX_CHECKPOINT_BYTES = 1 << 16;

@@ -5,7 +5,7 @@
 // files, then targets metadata and its log entry, then snapshot, and the timestamp last.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
 import {
   type Key,
@@ -18,6 +18,7 @@ import {
   Targets,
   Timestamp,
 } from '@tufjs/models';
+import { makeDelta } from '../delta.js';
 import { UpdateError } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { TransparencyLog } from '../log.js';
@@ -63,6 +64,37 @@ export type ReleaseInfo = {
   readonly halted: boolean;
   readonly publishedAt: string;
 };
+
+/** What the targets metadata says about a delta (a cheaper way to a release from the one before). */
+export type DeltaInfo = {
+  readonly channel: string;
+  /** The release the delta makes. */
+  readonly deltaTo: number;
+  /** The release it applies to, and that release's SHA-256 (so a client knows before it downloads). */
+  readonly deltaFrom: number;
+  readonly fromSha256: string;
+};
+
+/** The delta a target file is, if it is one. */
+export function deltaOf(t: TargetFile): DeltaInfo | undefined {
+  const c = t.custom as Partial<DeltaInfo>;
+  if (
+    typeof c.channel !== 'string' ||
+    !Number.isSafeInteger(c.deltaTo) ||
+    !Number.isSafeInteger(c.deltaFrom) ||
+    typeof c.fromSha256 !== 'string'
+  )
+    return undefined;
+  return {
+    channel: c.channel,
+    deltaTo: c.deltaTo as number,
+    deltaFrom: c.deltaFrom as number,
+    fromSha256: c.fromSha256,
+  };
+}
+
+/** A delta is published only when it saves at least this share of the full file. */
+const DELTA_MAX_SHARE = 0.9;
 
 /** The release a target file is, if it is one. */
 export function releaseOf(t: TargetFile): ReleaseInfo | undefined {
@@ -305,23 +337,54 @@ export class Repository {
     const releases = this.releases(channel);
     const release = Math.max(0, ...releases.map((r) => r.release)) + 1;
     const bytes = readFileSync(file);
-    const digest = sha256(bytes);
     const path = `${channel}/${release}${extname(file)}`;
-    mkdirSync(join(this.dir, 'public', 'targets', channel), { recursive: true });
-    writeAtomically(join(this.dir, 'public', 'targets', channel, `${digest}.${basename(path)}`), bytes);
-    const custom: ReleaseInfo = { channel, release, rollout, halted: false, publishedAt: now.toISOString() };
-    const target = new TargetFile({
-      length: bytes.length,
-      path,
-      hashes: { sha256: digest },
-      unrecognizedFields: { custom },
+    const target = this.storeTarget(path, bytes, {
+      channel,
+      release,
+      rollout,
+      halted: false,
+      publishedAt: now.toISOString(),
     });
-    const kept = new Set(releases.slice(-(KEEP_RELEASES - 1)).map((r) => r.path));
-    const r = await this.commit(
-      (t) => [...t.filter((x) => releaseOf(x)?.channel !== channel || kept.has(x.path)), target],
-      now,
-    );
+    // A delta from each release still listed, for the clients that have it (halted and partly
+    // rolled-out releases included: clients may hold any of them).
+    const kept = new Set([...releases.slice(-(KEEP_RELEASES - 1)).map((r) => r.release), release]);
+    const deltas = releases
+      .filter((base) => kept.has(base.release))
+      .flatMap((base) => {
+        const from = this.targetFile(base.path);
+        const delta = from === undefined ? undefined : makeDelta(from.bytes, bytes);
+        if (from === undefined || delta === undefined || delta.length > bytes.length * DELTA_MAX_SHARE) return [];
+        const info: DeltaInfo = { channel, deltaTo: release, deltaFrom: base.release, fromSha256: from.sha256 };
+        return [this.storeTarget(`${channel}/${release}.from-${base.release}.delta`, delta, info)];
+      });
+    const r = await this.commit((t) => {
+      const stays = (x: TargetFile) => {
+        const d = deltaOf(x);
+        if (d !== undefined) return d.channel !== channel || kept.has(d.deltaTo);
+        const rel = releaseOf(x);
+        return rel?.channel !== channel || kept.has(rel.release);
+      };
+      return [...t.filter(stays), target, ...deltas];
+    }, now);
     return { release, ...r };
+  }
+
+  /** Writes a target file under its hash (consistent snapshots) and describes it for the targets metadata. */
+  private storeTarget(path: string, bytes: Uint8Array, custom: ReleaseInfo | DeltaInfo): TargetFile {
+    const digest = sha256(bytes);
+    const [channel, name] = path.split('/') as [string, string];
+    mkdirSync(join(this.dir, 'public', 'targets', channel), { recursive: true });
+    writeAtomically(join(this.dir, 'public', 'targets', channel, `${digest}.${name}`), bytes);
+    return new TargetFile({ length: bytes.length, path, hashes: { sha256: digest }, unrecognizedFields: { custom } });
+  }
+
+  /** The current targets' file at `path`, with its SHA-256, if it is stored here. */
+  private targetFile(path: string): { bytes: Uint8Array; sha256: string } | undefined {
+    const digest = this.targets()?.signed.targets[path]?.hashes.sha256;
+    if (digest === undefined) return undefined;
+    const [channel, name] = path.split('/') as [string, string];
+    const file = join(this.dir, 'public', 'targets', channel, `${digest}.${name}`);
+    return existsSync(file) ? { bytes: readFileSync(file), sha256: digest } : undefined;
   }
 
   /** Offers release `release` of `channel` to `percent` of clients. */

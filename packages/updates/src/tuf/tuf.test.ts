@@ -122,11 +122,59 @@ describe('signature updates through TUF and the transparency log', () => {
       ),
     );
 
-  it('refuses a tampered database file', async () => {
+  /** The served paths of the deltas to the newest release (one from each release before it). */
+  const currentDeltas = () => {
+    const last = repo.releases('daily').at(-1);
+    const t = JSON.parse(metadata(`${latest('targets')}.targets.json`).toString());
+    return Object.keys(t.signed.targets)
+      .filter((p) => p.startsWith(`daily/${last?.release}.from-`))
+      .map((p) => `/targets/daily/${t.signed.targets[p].hashes.sha256}.${p.slice('daily/'.length)}`);
+  };
+
+  it('refuses a tampered database file, whole or as a delta', async () => {
     await refused(() => {
-      const path = currentTarget();
-      overrides.set(path, Buffer.from(database('evil')));
+      overrides.set(currentTarget(), Buffer.from(database('evil')));
+      const deltas = currentDeltas();
+      assert.ok(deltas.length > 0, 'deltas were published');
+      for (const d of deltas) overrides.set(d, Buffer.from('VGDELTA1 evil'));
     }, /hash|length|mismatch/i);
+  });
+
+  it('takes a release as a delta from the one in use when it has it, and checks what the delta makes', async () => {
+    // A database of some size, most of it the same from one release to the next.
+    const body = Array.from(
+      { length: 4000 },
+      (_, i) => `Sig.${(i * 7919) % 10007}:0:*:${(i * 104729).toString(16)}`,
+    ).join('\n');
+    const big = (v: string) => `VIGILTESTDB\n${v}\n${body}\n${v.repeat(50)}\n`;
+    const o = client();
+    await publish('big-1', big('big-1'));
+    assert.equal((await update(o)).via, 'full');
+    const behind = client();
+    await update(behind);
+    await publish('big-2', big('big-2'));
+    const r = await update(o);
+    assert.equal(r.via, 'delta');
+    assert.equal(inUse(o), 'big-2');
+    assert.equal(readFileSync(databasePath(o.dir, 'daily'), 'utf8'), big('big-2'));
+    assert.ok((r.downloaded ?? Infinity) < big('big-2').length / 10, `${r.downloaded} bytes downloaded`);
+    // Two releases behind, a client takes the delta from the release it has.
+    await publish('big-3', big('big-3'));
+    assert.equal((await update(behind)).via, 'delta');
+    assert.equal(inUse(behind), 'big-3');
+    assert.equal((await update(o)).via, 'delta');
+    // A delta that TUF accepts but that does not make the release (the repository's mistake, or
+    // its key's misuse) is reported, and the whole file is taken instead.
+    await publish('big-4', big('big-4'));
+    for (const d of currentDeltas()) overrides.set(d, Buffer.from('not the delta that was signed'));
+    try {
+      const bad = await update(o);
+      assert.equal(bad.via, 'full');
+      assert.match(bad.deltaRefused ?? '', /length|hash/i);
+      assert.equal(inUse(o), 'big-4');
+    } finally {
+      overrides.clear();
+    }
   });
 
   it('refuses a rollback to an older timestamp', async () => {
