@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,17 @@ test('publish, witness, serve, update and scan with what was installed; refusals
     /no release is offered to this installation now.*keeping/,
   );
   assert.deepEqual(readFileSync(join(state, 'daily.db')), before);
+  // The next good release comes as a delta from the one the client has.
+  const sigs = join(dir, 'sigs-3');
+  cpSync(join(repoRoot, 'examples', 'signatures'), sigs, { recursive: true });
+  writeFileSync(join(sigs, 'more.ndb'), 'Vigil.Demo.Added:0:*:766967696c2d616464656421\n');
+  ok(['db', 'compile', '-d', sigs, '-o', join(dir, 'v3.vdb')]);
+  assert.match(ok(['repo', 'publish', join(dir, 'v3.vdb'), '--dir', repo]), /daily release 3 published/);
+  assert.match(
+    ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]),
+    /daily: updated to release 3 \(targets version \d+\) \(as a delta, \d+ bytes\)/,
+  );
+  assert.deepEqual(readFileSync(join(state, 'daily.db')), readFileSync(join(dir, 'v3.vdb')));
 });
 
 test('an update service gated by the licensing service: the regional policy decides who gets databases', async () => {
