@@ -13,6 +13,8 @@ const CLAM_EXE_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5d
 
 /** The wrappings vigil unpacks today; the README lists the rest. */
 const REACHED = [
+  'clam-upx.exe',
+  'clam-aspack.exe',
   'clam-fsg.exe',
   'clam.exe',
   'clam.zip',
@@ -30,6 +32,7 @@ const REACHED = [
   'clam.exe.binhex',
   'clam.exe.szdd',
   'clam.cab',
+  'clam.chm',
   'clam.exe.html',
   'clam.tnef',
   'clam.ole.doc',
@@ -42,6 +45,18 @@ const REACHED = [
   'clam.impl.zip',
   'clam.ppt',
   'clam-nsis.exe',
+  'clam.ea05.exe',
+  'clam.ea06.exe',
+  'clam_IScab_ext.exe',
+  'clam_IScab_int.exe',
+  'clam_ISmsi_ext.exe',
+  'clam_ISmsi_int.exe',
+  'clam-mew.exe',
+  'clam-upack.exe',
+  'clam-petite.exe',
+  'clam-wwpack.exe',
+  'clam-yc.exe',
+  'clam-pespin.exe',
 ];
 
 let dir = '';

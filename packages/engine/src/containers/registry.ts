@@ -3,16 +3,28 @@
 // (what is appended to the file first, its packer after).
 import type { FileType } from '../filetypes/types.js';
 import { arjHandler } from './arj/index.js';
+import { autoitHandler } from './autoit/index.js';
 import { binhexHandler } from './binhex/index.js';
 import { bzip2Handler } from './bzip2/index.js';
 import { cabHandler } from './cab/index.js';
+import { chmHandler } from './chm/index.js';
 import { cpioHandler } from './cpio/index.js';
 import { gzipHandler } from './gzip/index.js';
 import { htmlHandler } from './html/index.js';
+import { installShieldMsiHandler, installShieldSetupHandler } from './installshield/index.js';
 import { mailHandler } from './mail/index.js';
 import { nsisHandler } from './nsis/index.js';
 import { ole2Handler } from './ole2/index.js';
 import { pdfHandler } from './pdf/index.js';
+import { aspackHandler } from './pe-unpack/aspack/index.js';
+import { fsgHandler } from './pe-unpack/fsg/index.js';
+import { mewHandler } from './pe-unpack/mew/index.js';
+import { pespinHandler } from './pe-unpack/pespin/index.js';
+import { petiteHandler } from './pe-unpack/petite/index.js';
+import { upackHandler } from './pe-unpack/upack/index.js';
+import { upxHandler } from './pe-unpack/upx/index.js';
+import { wwpackHandler } from './pe-unpack/wwpack/index.js';
+import { ycHandler } from './pe-unpack/yc/index.js';
 import { rtfHandler } from './rtf/index.js';
 import { sevenZipHandler } from './sevenzip/index.js';
 import { sisHandler } from './sis/index.js';
@@ -33,6 +45,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   binhexHandler,
   szddHandler,
   cabHandler,
+  chmHandler,
   htmlHandler,
   tnefHandler,
   ole2Handler,
@@ -43,6 +56,18 @@ const HANDLERS: readonly ContainerHandler[] = [
   arjHandler,
   sisHandler,
   nsisHandler,
+  autoitHandler,
+  installShieldSetupHandler,
+  installShieldMsiHandler,
+  upxHandler,
+  mewHandler,
+  upackHandler,
+  fsgHandler,
+  petiteHandler,
+  pespinHandler,
+  ycHandler,
+  wwpackHandler,
+  aspackHandler,
 ];
 
 const BY_TYPE = new Map<FileType, ContainerHandler[]>();

@@ -1,22 +1,13 @@
-// Microsoft Cabinet files: folders of concatenated data blocks, stored or MSZIP (deflate blocks
-// that share a 32 KiB history); files are slices of their folder's stream. LZX and Quantum
-// folders are reported as unsupported.
-import type { EngineEnv } from '../../env.js';
+// Microsoft Cabinet files: a header, folders (runs of data blocks under one compression method)
+// and files that are slices of their folder's decoded stream. This file reads the header and the
+// file table; decoding folders (stored, MSZIP, LZX) is folders.ts's.
 import { cString, u16le, u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
+import { type Folder, type FolderReader, openFolder } from './folders.js';
 
 const RESERVE_PRESENT = 4;
 const PREV_CABINET = 1;
 const NEXT_CABINET = 2;
-const STORED = 0;
-const MSZIP = 1;
-const METHOD_NAMES = ['stored', 'MSZIP', 'Quantum', 'LZX'];
-
-interface Folder {
-  readonly dataOffset: number;
-  readonly blocks: number;
-  readonly method: number;
-}
 
 interface FileEntry {
   readonly name: string;
@@ -31,63 +22,9 @@ const skipString = (d: Uint8Array, o: number) => {
   return nul < 0 ? d.length : nul + 1;
 };
 
-/** One MSZIP block: `CK` then a deflate stream that may refer to the previous block's output. */
-function inflateBlock(env: EngineEnv, block: Uint8Array, history: Uint8Array, max: number) {
-  if (block[0] !== 0x43 || block[1] !== 0x4b) return undefined;
-  return env.inflate('raw', block.subarray(2), max, history);
-}
-
-/** A folder's whole decoded stream; `over-limit` when it would pass the member limit; undefined after a report. */
-function folderStream(
-  d: Uint8Array,
-  f: Folder,
-  dataReserve: number,
-  ctx: ExtractContext,
-): Uint8Array | 'over-limit' | undefined {
-  const kind = f.method & 0x0f;
-  if (kind !== STORED && kind !== MSZIP) {
-    ctx.broken(`${METHOD_NAMES[kind] ?? `method ${kind}`} folders are not supported`);
-    return undefined;
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let history: Uint8Array = new Uint8Array(0);
-  let o = f.dataOffset;
-  for (let b = 0; b < f.blocks; b++) {
-    const packed = u16le(d, o + 4);
-    const start = o + 8 + dataReserve;
-    const block = d.subarray(start, Math.min(d.length, start + packed));
-    o = start + packed;
-    if (block.length < packed) ctx.broken(`data block ${b} is cut short`);
-    let out = block;
-    if (kind === MSZIP) {
-      const r = inflateBlock(ctx.env, block, history, ctx.maxMemberSize);
-      if (r === undefined || r.status === 'corrupt') {
-        ctx.broken(`MSZIP block ${b} is damaged`);
-        break;
-      }
-      if (r.status === 'over-limit') return 'over-limit';
-      out = r.data;
-      history = out.length >= 32768 ? out.subarray(out.length - 32768) : out;
-    }
-    total += out.length;
-    if (total > ctx.maxMemberSize) return 'over-limit';
-    chunks.push(out);
-    if (block.length < packed) break;
-  }
-  const stream = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    stream.set(c, at);
-    at += c.length;
-  }
-  return stream;
-}
-
-function* files(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
-  const filesOffset = u32le(d, 16);
+/** The folder table and the data blocks' reserved size. */
+function readFolders(d: Uint8Array): { folders: Folder[]; dataReserve: number } {
   const folderCount = u16le(d, 26);
-  const fileCount = u16le(d, 28);
   const flags = u16le(d, 30);
   let o = 36;
   let folderReserve = 0;
@@ -103,8 +40,13 @@ function* files(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
   for (let i = 0; i < folderCount && o + 8 <= d.length; i++, o += 8 + folderReserve) {
     folders.push({ dataOffset: u32le(d, o), blocks: u16le(d, o + 4), method: u16le(d, o + 6) });
   }
+  return { folders, dataReserve };
+}
+
+function readFiles(d: Uint8Array, ctx: ExtractContext): FileEntry[] {
+  const fileCount = u16le(d, 28);
   const entries: FileEntry[] = [];
-  o = filesOffset;
+  let o = u32le(d, 16);
   for (let i = 0; i < fileCount && o + 16 <= d.length; i++) {
     const end = skipString(d, o + 16);
     entries.push({
@@ -116,9 +58,15 @@ function* files(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
     o = end;
   }
   if (entries.length < fileCount) ctx.broken(`the file table lists ${entries.length} of ${fileCount} files`);
-  // Decode each folder once, when its first file is reached, and keep only the current one.
-  let current: { index: number; stream: ReturnType<typeof folderStream> } | undefined;
-  for (const e of entries) {
+  return entries;
+}
+
+function* files(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
+  const { folders, dataReserve } = readFolders(d);
+  const work = { done: 0 };
+  // Open each folder when its first file is reached, and keep only the current one.
+  let current: { index: number; reader: FolderReader | undefined } | undefined;
+  for (const e of readFiles(d, ctx)) {
     const folder = folders[e.folder];
     if (folder === undefined) {
       ctx.broken(`${e.name} names folder ${e.folder}, which does not exist`);
@@ -128,12 +76,17 @@ function* files(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
       ctx.tooBig(e.name, e.size);
       continue;
     }
-    if (current?.index !== e.folder) current = { index: e.folder, stream: folderStream(d, folder, dataReserve, ctx) };
-    if (current.stream === 'over-limit') ctx.tooBig(e.name, undefined);
-    if (typeof current.stream !== 'object') continue;
-    const data = current.stream.subarray(e.offset, e.offset + e.size);
-    if (data.length < e.size) ctx.broken(`${e.name} is cut short (${data.length} of ${e.size} bytes)`);
-    yield { name: e.name, data };
+    if (current?.index !== e.folder) {
+      current = { index: e.folder, reader: openFolder(d, folder, { dataReserve, work }, ctx) };
+    }
+    if (current.reader === undefined) continue;
+    const r = current.reader.read(e.offset, e.size);
+    if (r === 'over-limit') {
+      ctx.tooBig(e.name, undefined);
+      continue;
+    }
+    if (r.error !== undefined) ctx.broken(`${e.name}: ${r.error}`);
+    yield { name: e.name, data: r.data };
   }
 }
 
