@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the peers the differential tests compare against are installed: Debian's clamav
 // (clamscan, sigtool, clamd, clamdscan) and clamav-testfiles, pyclamd, and the tools that build the
-// container tests' archives and the daemon tests' certificates.
+// container tests' archives and the daemon tests' certificates, and PostgreSQL for the licence store.
 // As root it installs them with apt-get; otherwise it says what to install and fails, so a missing
 // peer is never a silently skipped test.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,8 @@ const needed = [
   ['clamdscan', '/usr/bin/clamdscan'],
   ['python3-pyclamd', '/usr/lib/python3/dist-packages/pyclamd'],
   ['openssl', '/usr/bin/openssl'],
+  // The licensing tests start a private PostgreSQL server from these binaries.
+  ['postgresql', '/usr/lib/postgresql'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

@@ -1,7 +1,8 @@
 // `vigil license` (offline licence files: `keygen` makes the vendor's signing key pair, `issue`
 // signs a licence, `verify` checks one against public keys) and `vigil license-server` (the
-// licensing service over HTTP, stored in one SQLite file, enforcing an optional regional policy).
-// The licensing package is loaded only here.
+// licensing service over HTTP, stored in one SQLite file or, given a postgres:// URL, in a
+// PostgreSQL database several servers can share; enforcing an optional regional policy). The
+// licensing package is loaded only here.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +30,11 @@ const LICENSE_USAGE = `Usage: vigil license keygen --out DIR
 
 const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'help', short: 'h', kind: 'flag', help: 'Print this help and exit' },
-  { name: 'db', kind: 'string', help: 'The SQLite database file (created when missing)' },
+  {
+    name: 'db',
+    kind: 'string',
+    help: 'The SQLite database file (created when missing), or a postgres:// or postgresql:// URL',
+  },
   { name: 'key', kind: 'string', help: 'The private key PEM that signs licence files' },
   { name: 'token', kind: 'string', help: 'The admin bearer token (at least 16 characters)' },
   { name: 'token-file', kind: 'string', help: 'A file holding the admin token (keeps it out of ps)' },
@@ -38,7 +43,7 @@ const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'listen', kind: 'string', help: 'host:port (default 127.0.0.1:7390)' },
 ];
 
-const SERVER_USAGE = `Usage: vigil license-server --db FILE --key private.pem (--token TOKEN | --token-file FILE)
+const SERVER_USAGE = `Usage: vigil license-server --db FILE|URL --key private.pem (--token TOKEN | --token-file FILE)
                             [--policy policy.json] [--ip-country-header NAME] [--listen HOST:PORT]`;
 
 const PRIVATE_FILE = 'licence-private.pem';
@@ -50,6 +55,16 @@ function need(values: ReadonlyMap<string, unknown>, names: readonly string[], wh
 }
 
 type Licensing = typeof import('@vigil/licensing/service/index');
+
+/** The store `--db` names: PostgreSQL for a postgres:// URL, else a SQLite file; and how to name it. */
+async function openStore(service: Licensing, db: string) {
+  if (service.isPostgresUrl(db)) {
+    const store = await service.PostgresLicenceStore.open(db);
+    return { store, where: store.database };
+  }
+  const store = await service.SqliteLicenceStore.open(db);
+  return { store, where: store.path };
+}
 
 function keygen(service: Licensing, dir: string): number {
   const privatePath = join(dir, PRIVATE_FILE);
@@ -159,7 +174,7 @@ export async function runLicenseServer(argv: readonly string[]): Promise<number>
     policyFile === undefined ? undefined : licensing.parsePolicy(readFileSync(policyFile, 'utf8'), policyFile);
   const signingKey = service.privateKeyFrom(readFileSync(values.get('key') as string, 'utf8'));
   const header = (values.get('ip-country-header') as string | undefined)?.toLowerCase();
-  const store = await service.SqliteLicenceStore.open(values.get('db') as string);
+  const { store, where } = await openStore(service, values.get('db') as string);
   try {
     const licensingService = new service.LicensingService({
       store,
@@ -171,7 +186,7 @@ export async function runLicenseServer(argv: readonly string[]): Promise<number>
       adminToken: token,
       ...(header === undefined ? {} : { ipCountry: (req) => [req.headers[header]].flat()[0] }),
     });
-    const what = `licensing service (key ${service.licenceKeyId(signingKey)}, ${store.path}${
+    const what = `licensing service (key ${service.licenceKeyId(signingKey)}, ${where}${
       policy === undefined ? '' : `, policy version ${policy.version}`
     }), listening`;
     await serveUntilSignal(server, (values.get('listen') as string | undefined) ?? '127.0.0.1:7390', what);

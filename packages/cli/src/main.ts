@@ -24,7 +24,7 @@ Usage:
   vigil witness keygen|serve ...                a transparency-log witness (vigil witness --help)
   vigil policy check|decide|dry-run ...         regional availability rules (vigil policy --help)
   vigil license keygen|issue|verify ...         offline licence files (vigil license --help)
-  vigil license-server --db FILE --key PEM ...  the licensing service's HTTP API
+  vigil license-server --db FILE|URL --key ...  the licensing service's HTTP API (SQLite or PostgreSQL)
   vigil --version
 `;
 

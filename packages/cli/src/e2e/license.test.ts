@@ -1,11 +1,14 @@
 // `vigil license` and `vigil license-server` as processes: keys, an offline licence file that
-// verifies and one that was tampered with, and the server activating seats up to the limit.
+// verifies and one that was tampered with, and the server activating seats up to the limit, on a
+// SQLite file and on a PostgreSQL database (a private server, skipped without Debian's postgresql).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { PostgresLicenceStore } from '@vigil/licensing/service/index';
+import { postgresMissing, usePostgres } from '@vigil/licensing/service/postgres-fixture';
 import { run, vigilBin } from './peer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-license-'));
@@ -14,6 +17,7 @@ after(() => {
   for (const k of kill) k();
   rmSync(dir, { recursive: true, force: true });
 });
+const postgres = usePostgres();
 
 test('vigil license: issue and verify offline; the server keeps to the seats', async () => {
   assert.equal(run(vigilBin, ['license', 'keygen', '--out', dir]).status, 0);
@@ -45,11 +49,36 @@ test('vigil license: issue and verify offline; the server keeps to the seats', a
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /signature does not verify/);
 
+  await serverKeepsSeats(join(dir, 'lic.db'), priv);
+});
+
+test('vigil license-server --db postgres://…: the same, on a PostgreSQL database', {
+  skip: postgresMissing(),
+}, async () => {
+  const keys = join(dir, 'pg-keys');
+  assert.equal(run(vigilBin, ['license', 'keygen', '--out', keys]).status, 0);
+  const url = await (await postgres()).freshDatabase();
+  const id = await serverKeepsSeats(url, join(keys, 'licence-private.pem'));
+  const store = await PostgresLicenceStore.open(url);
+  const machines = await store.transaction((tx) => tx.listActivations(id));
+  assert.deepEqual(
+    machines.map((a) => a.machineId),
+    ['m1', 'm2'],
+    'the activations are in the database',
+  );
+  await store.close();
+});
+
+/**
+ * Starts license-server on `db`, activates a two-seat licence three times, stops it with SIGTERM;
+ * returns the licence's id.
+ */
+async function serverKeepsSeats(db: string, priv: string): Promise<string> {
   const token = 'a-long-enough-admin-token';
   const child = spawn(vigilBin, [
     'license-server',
     '--db',
-    join(dir, 'lic.db'),
+    db,
     '--key',
     priv,
     '--token',
@@ -83,4 +112,5 @@ test('vigil license: issue and verify offline; the server keeps to the seats', a
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
-});
+  return id;
+}

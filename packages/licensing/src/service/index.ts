@@ -1,6 +1,7 @@
 // The licensing service's public API: offline licence files (licence-file.ts), the licence store
-// and its SQLite implementation (store.ts, sqlite-store.ts), the operations (service.ts) and their
-// HTTP API (http.ts). The regional policy they enforce is the package's root API.
+// and its SQLite and PostgreSQL implementations (store.ts, sqlite-store.ts, postgres-store.ts),
+// the operations (service.ts) and their HTTP API (http.ts). The regional policy they enforce is
+// the package's root API.
 export type {
   ActivationResult,
   DeactivationResult,
@@ -36,6 +37,12 @@ export {
   verifyLicenceFile,
 } from './licence-file.js';
 export { SERVICE_LIMITS } from './limits.js';
+export {
+  describeDatabase,
+  isPostgresUrl,
+  PostgresLicenceStore,
+  type PostgresStoreOptions,
+} from './postgres-store.js';
 export { LicensingService, type LicensingServiceOptions } from './service.js';
 export { SqliteLicenceStore, type SqliteStoreOptions } from './sqlite-store.js';
 export type {

@@ -1,6 +1,6 @@
 // The caps of the licensing service: identifiers, seats, durations, request bodies, licence files,
-// audit pages and the store's waiting line. Anything past them is a mistake or hostile; hitting
-// one is an E_INPUT (or E_TOO_LARGE, E_BUSY) error naming the field and the cap.
+// audit pages, the store's waiting line and its retries. Anything past them is a mistake or
+// hostile; hitting one is an E_INPUT (or E_TOO_LARGE, E_BUSY) error naming the field and the cap.
 
 /** Caps applied by the licence file parser, the service and its HTTP API. */
 export const SERVICE_LIMITS = Object.freeze({
@@ -20,6 +20,8 @@ export const SERVICE_LIMITS = Object.freeze({
   maxAuditPage: 1000,
   /** Operations waiting for the store before new ones are refused with E_BUSY. */
   maxQueued: 1000,
+  /** Times a PostgreSQL transaction is run again after a serialization failure or a deadlock. */
+  maxStoreRetries: 3,
   /** Milliseconds a client has to send a whole request. */
   requestTimeoutMs: 10_000,
   /** The latest expiry a licence may have: the end of year 9999, the last ISO 8601 year. */

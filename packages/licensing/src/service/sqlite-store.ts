@@ -10,10 +10,10 @@ import { LicenceError, storeError } from './errors.js';
 import { acquireLock, writeFileAtomically } from './files.js';
 import { SERVICE_LIMITS } from './limits.js';
 import { SerialQueue } from './queue.js';
+import { int, LICENCE_COLUMNS, type Row, text, toAudit, toLicence } from './rows.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type {
   Activation,
-  AuditAction,
   AuditEntry,
   AuditQuery,
   LicenceChanges,
@@ -38,58 +38,6 @@ function loadSqlJs(): Promise<SqlJsStatic> {
   );
   return sqlJs;
 }
-
-type Row = Record<string, SqlValue>;
-
-function text(row: Row, column: string): string {
-  const v = row[column];
-  if (typeof v !== 'string') throw new LicenceError('E_STORE', `the database has a non-text ${column}`);
-  return v;
-}
-
-function int(row: Row, column: string): number {
-  const v = row[column];
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new LicenceError('E_STORE', `the database has a non-integer ${column}`);
-  }
-  return v;
-}
-
-function toLicence(row: Row): StoredLicence {
-  const status = text(row, 'status');
-  if (status !== 'active' && status !== 'revoked') throw new LicenceError('E_STORE', `unknown status ${status}`);
-  return {
-    id: text(row, 'id'),
-    product: text(row, 'product'),
-    plan: text(row, 'plan'),
-    customer: text(row, 'customer'),
-    billingCountry: text(row, 'billing_country'),
-    seats: int(row, 'seats'),
-    issuedAt: text(row, 'issued_at'),
-    expiresAt: text(row, 'expires_at'),
-    status,
-  };
-}
-
-function toAudit(row: Row): AuditEntry {
-  const licenceId = row.licence_id;
-  return {
-    seq: int(row, 'seq'),
-    at: text(row, 'at'),
-    actor: text(row, 'actor'),
-    action: text(row, 'action') as AuditAction,
-    ...(typeof licenceId === 'string' ? { licenceId } : {}),
-    detail: JSON.parse(text(row, 'detail')) as Record<string, unknown>,
-    outcome: text(row, 'outcome') === 'ok' ? 'ok' : 'refused',
-  };
-}
-
-const LICENCE_COLUMNS = {
-  customer: 'customer',
-  billingCountry: 'billing_country',
-  expiresAt: 'expires_at',
-  status: 'status',
-};
 
 /** One transaction's reads and writes on the in-memory database; unusable once it has ended. */
 class SqliteTransaction implements StoreTransaction {

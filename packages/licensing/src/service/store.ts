@@ -1,11 +1,13 @@
 // Where licences live: the records (products, plans, licences, activations, audit entries) and
 // the `LicenceStore` interface the service talks to. The embedded implementation is SQLite
-// (sqlite-store.ts). The service owns the rules (seats, expiry, policy); a store only keeps
-// records, and runs each transaction alone and all or nothing.
+// (sqlite-store.ts); PostgreSQL (postgres-store.ts) serves several service processes sharing one
+// database. The service owns the rules (seats, expiry, policy); a store only keeps records, and
+// runs each transaction isolated and all or nothing.
 //
-// The interface is small and asynchronous so that a PostgreSQL store can be added later (not
-// built): there `transaction` would be BEGIN … COMMIT with a row lock on the licence (SELECT …
-// FOR UPDATE) instead of the in-process queue, since several service processes could share it.
+// SQLite runs transactions one at a time through an in-process queue. PostgreSQL runs them side
+// by side: `transaction` is BEGIN … COMMIT, `getLicence` takes the licence's row lock (SELECT …
+// FOR UPDATE) so that seat checks on one licence serialise across processes, and audit numbers
+// follow commit order. Both pass one conformance suite (store-conformance.ts).
 import type { Licence } from './licence-file.js';
 
 /** A product licences are sold for. */
@@ -102,12 +104,14 @@ export interface StoreTransaction {
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }
 
-/** Licence storage: transactions that run one at a time, all or nothing. */
+/** Licence storage: transactions that run isolated (one at a time on a licence), all or nothing. */
 export interface LicenceStore {
   /**
-   * Runs `fn` as one transaction, after every transaction queued before it: committed (and
-   * durable) when it resolves, rolled back when it rejects. Rejects with E_STORE when the
-   * database fails, E_BUSY when too many transactions wait.
+   * Runs `fn` as one transaction, isolated from every other (SQLite: after those queued before
+   * it; PostgreSQL: after those holding the rows it locks): committed (and durable) when it
+   * resolves, rolled back when it rejects. `fn` must act only through `tx`: PostgreSQL may run it
+   * again after a deadlock. Rejects with E_STORE when the database fails, E_BUSY when too many
+   * transactions wait.
    */
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Waits for queued transactions, then releases the database. */
