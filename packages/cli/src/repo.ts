@@ -1,6 +1,9 @@
 // `vigil repo` (the update repository: init, publish, rollout, halt, resume, status) and
 // `vigil serve-updates` (its public files over HTTP). The updates package is loaded only here.
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatDiagnostic, serializeDatabase } from '@vigil/engine';
+import { loadDatabase, writeFileAtomically } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 import { serveUntilSignal } from './listen.js';
 
@@ -34,7 +37,7 @@ const OPTIONS: readonly OptionSpec[] = [
 ];
 
 const USAGE = `Usage: vigil repo init --origin NAME --root-key-dir DIR [--dir DIR] [--witness URL --witness-key VKEY]...
-       vigil repo publish FILE [--channel daily] [--rollout PERCENT] [--dir DIR]
+       vigil repo publish FILE|DIR [--channel daily] [--rollout PERCENT] [--dir DIR]
        vigil repo rollout RELEASE PERCENT [--channel daily] [--dir DIR]
        vigil repo halt|resume RELEASE [--channel daily] [--dir DIR]
        vigil repo status [--channel daily] [--dir DIR]
@@ -96,10 +99,14 @@ export async function runRepo(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'publish': {
-      const [file] = rest;
-      if (file === undefined || rest.length > 1) throw usageError(`repo publish takes one FILE\n${USAGE}`);
+      const [input] = rest;
+      if (input === undefined || rest.length > 1) throw usageError(`repo publish takes one FILE\n${USAGE}`);
       const rollout = Number((values.get('rollout') as string | undefined) ?? 100);
-      const r = await updates.Repository.open(dir).publishRelease(channel, file, { rollout });
+      const repo = updates.Repository.open(dir);
+      const file = statSync(input).isDirectory() ? compileForRelease(input, dir) : input;
+      const r = await repo.publishRelease(channel, file, { rollout }).finally(() => {
+        if (file !== input) rmSync(file, { force: true });
+      });
       sayRefused(r.refused);
       say(
         `${channel} release ${r.release} published (targets version ${r.version}), offered to ${rollout}% of clients`,
@@ -147,4 +154,16 @@ export async function runServeUpdates(argv: readonly string[]): Promise<number> 
   const gate = licences === undefined ? undefined : updates.licenceGate(licences);
   await serveUntilSignal(updates.staticServer(join(dir, 'public'), gate), listen, `serving ${join(dir, 'public')}`);
   return 0;
+}
+
+/**
+ * A directory of signature files (ClamAV's, as `vigil update --clamav` keeps them) compiled into a
+ * release file inside the repository, as `vigil db compile` would, its warnings printed.
+ */
+function compileForRelease(sigDir: string, repoDir: string): string {
+  const loaded = loadDatabase([sigDir], { detectPua: false });
+  for (const d of loaded.diagnostics) process.stderr.write(`WARNING: ${formatDiagnostic(d)}\n`);
+  const file = join(repoDir, `compiled-${process.pid}.vdb`);
+  writeFileAtomically(file, serializeDatabase(loaded.database));
+  return file;
 }
