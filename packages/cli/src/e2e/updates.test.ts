@@ -114,7 +114,11 @@ test('publish, witness, serve, update and scan with what was installed; refusals
   writeFileSync(join(sigs, 'more.ndb'), 'Vigil.Demo.Added:0:*:766967696c2d616464656421\n');
   // A directory of signatures (freshclam's, say) is compiled by repo publish itself.
   assert.match(ok(['repo', 'publish', sigs, '--dir', repo]), /daily release 3 published/);
-  assert.deepEqual(readdirSync(repo).filter((f) => f.endsWith('.vdb')), [], 'no compiled file left behind');
+  assert.deepEqual(
+    readdirSync(repo).filter((f) => f.endsWith('.vdb')),
+    [],
+    'no compiled file left behind',
+  );
   ok(['db', 'compile', '-d', sigs, '-o', join(dir, 'v3.vdb')]);
   assert.match(
     ok(['update', '--trust', trust, '--state', state, '--mirror', mirror]),

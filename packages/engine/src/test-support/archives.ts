@@ -1,15 +1,30 @@
 // Small archive writers for tests: just enough of each format to build good and hostile inputs
-// byte by byte, where the real tools would refuse to make them.
+// byte by byte, where the real tools would refuse to make them; and the little-endian writers they use.
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
 const te = new TextEncoder();
 
-function u16(v: number): Uint8Array {
+/** `v` as 16-bit little-endian bytes. */
+export function u16(v: number): Uint8Array {
   return Uint8Array.of(v & 0xff, (v >>> 8) & 0xff);
 }
-function u32(v: number): Uint8Array {
+/** `v` as 32-bit little-endian bytes. */
+export function u32(v: number): Uint8Array {
   return Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
 }
+/** `v` as `n` little-endian bytes (up to 2^53). */
+export function le(v: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
+}
+/** Writes `v` as 32-bit little-endian at `o` of `d`. */
+export function put32(d: Uint8Array, o: number, v: number): void {
+  for (let k = 0; k < 4; k++) d[o + k] = (v >>> (8 * k)) & 0xff;
+}
+/** `n` lowercase letters in a pattern set by `seed`: text that compresses, for folders and streams. */
+export function letters(n: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => 97 + ((i * seed + (i >> 7)) % 26));
+}
+/** The parts one after another. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

@@ -1,46 +1,20 @@
 // The AutoIt handler on ClamAV's two test executables and on archives built here (with a small
 // encoder of the format): members, their bytes, damage and hostile sizes.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { ExtractContext, Member } from '../types.js';
+import { le } from '../../test-support/archives.js';
+import { runHandler } from '../../test-support/extract.js';
+import { CLAM_EXE_SHA256, md5, sha256, skipWithout, testFile } from '../../test-support/testfiles.js';
 import { adler32 } from './archive.js';
 import { lameDecrypt, mtDecrypt } from './ciphers.js';
 import { autoitHandler } from './index.js';
 import { unpack } from './lzss.js';
 
-const TESTFILES = '/usr/share/clamav-testfiles';
-const CLAM_EXE_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
 const MARKER = Uint8Array.from([
   0xa3, 0x48, 0x4b, 0xbe, 0x98, 0x6c, 0x4a, 0xa9, 0x99, 0x4c, 0x53, 0x0a, 0x86, 0xd6, 0x48, 0x7d,
 ]);
 const te = new TextEncoder();
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
-
-interface Run {
-  members: Member[];
-  broken: string[];
-  tooBig: [string, number | undefined][];
-}
-
-function run(data: Uint8Array, maxMemberSize = 1 << 24): Run {
-  const r: Run = { members: [], broken: [], tooBig: [] };
-  const ctx: ExtractContext = {
-    env: {} as ExtractContext['env'],
-    name: 'test',
-    maxMemberSize,
-    tooBig: (n, s) => r.tooBig.push([n, s]),
-    encrypted: () => {},
-    broken: (w) => r.broken.push(w),
-  };
-  for (const m of autoitHandler.extract(data, ctx)) {
-    assert.ok(m.data.length <= maxMemberSize, `${m.name} passes maxMemberSize`);
-    r.members.push(m);
-  }
-  return r;
-}
+const run = (data: Uint8Array, maxMemberSize = 1 << 24) => runHandler(autoitHandler, data, maxMemberSize);
 
 /** MSB-first writer of 16-bit big-endian words. */
 class BitWriter {
@@ -117,7 +91,7 @@ function compress(data: Uint8Array, version: 5 | 6): Uint8Array {
   ]);
 }
 
-const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+const u32 = (v: number) => le(v >>> 0, 4);
 
 interface Entry {
   kind: string;
@@ -208,11 +182,8 @@ for (const [file, script] of [
   ['clam.ea05.exe', '144d97bc59d6944c6cf31e3fca78f432'],
   ['clam.ea06.exe', '8903cae272bf36a778c2f361ba282d42'],
 ] as const) {
-  const path = `${TESTFILES}/${file}`;
-  test(`${file}: the script as ClamAV writes it, and clam.exe`, {
-    skip: !existsSync(path) && `${path} is not installed`,
-  }, () => {
-    const d = new Uint8Array(readFileSync(path));
+  test(`${file}: the script as ClamAV writes it, and clam.exe`, { skip: skipWithout(file) }, () => {
+    const d = testFile(file);
     const at = Buffer.from(d).indexOf(Buffer.from(MARKER));
     assert.ok(at > 0);
     const r = run(d.subarray(at));

@@ -1,51 +1,25 @@
 // The CHM handler: ClamAV's test file, and CHMs built here (stored and LZX-compressed files, resets,
 // system files, directories); damaged and hostile files end with a report, never a throw.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { testEnv } from '../../test-support/env.js';
+import { le, letters } from '../../test-support/archives.js';
+import { runHandler } from '../../test-support/extract.js';
+import { lzxEncode } from '../../test-support/lzx-encoder.js';
+import { CLAM_EXE_SHA256, sha256, skipWithout, testFile } from '../../test-support/testfiles.js';
 import { LZX_FRAME } from '../lzx/decode.js';
-import { lzxEncode } from '../lzx/testing.js';
-import type { ExtractContext, Member } from '../types.js';
 import { chmHandler } from './index.js';
 
-const CLAM_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const TESTFILES = '/usr/share/clamav-testfiles';
 const te = new TextEncoder();
 const MS = '::DataSpace/Storage/MSCompressed/';
 const RESET_TABLE = `${MS}Transform/{7FC28940-9D31-11D0-9B27-00A0C91E9C7C}/InstanceData/ResetTable`;
 
-interface Run {
-  readonly members: Member[];
-  readonly broken: string[];
-  readonly tooBig: string[];
-}
-
-function run(data: Uint8Array, maxMemberSize = 1 << 26): Run {
-  const broken: string[] = [];
-  const tooBig: string[] = [];
-  const ctx: ExtractContext = {
-    env: testEnv,
-    name: 'test.chm',
-    maxMemberSize,
-    tooBig: (n) => tooBig.push(n),
-    encrypted: () => {},
-    broken: (w) => broken.push(w),
-  };
-  return { members: [...chmHandler.extract(data, ctx)], broken, tooBig };
-}
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const run = (data: Uint8Array, maxMemberSize = 1 << 26) =>
+  runHandler(chmHandler, data, { maxMemberSize, name: 'test.chm' });
 
 function encint(v: number): number[] {
   const out = [v & 0x7f];
   for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) out.unshift(0x80 | (x & 0x7f));
   return out;
-}
-
-function le(v: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
 }
 
 interface Entry {
@@ -176,14 +150,10 @@ function chmWith(stored: Record<string, Uint8Array>, compressed: Record<string, 
   return { chm, contentAt: chm.length - enc.data.length };
 }
 
-function text(n: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: n }, (_, i) => 97 + ((i * seed + (i >> 7)) % 26));
-}
-
-test('clam.chm: every file ClamAV scans, in its order; clam.exe.txt is clam.exe', (t) => {
-  const path = `${TESTFILES}/clam.chm`;
-  if (!existsSync(path)) return t.skip(`${TESTFILES} is not installed`);
-  const r = run(new Uint8Array(readFileSync(path)));
+test('clam.chm: every file ClamAV scans, in its order; clam.exe.txt is clam.exe', {
+  skip: skipWithout('clam.chm'),
+}, () => {
+  const r = run(testFile('clam.chm'));
   assert.deepEqual(r.broken, []);
   const names = r.members.map((m) => m.name);
   assert.deepEqual(names, [
@@ -204,14 +174,14 @@ test('clam.chm: every file ClamAV scans, in its order; clam.exe.txt is clam.exe'
     '/clam.exe.txt',
   ]);
   const exe = r.members.find((m) => m.name === '/clam.exe.txt');
-  assert.equal(sha256(exe?.data ?? new Uint8Array(0)), CLAM_SHA256);
+  assert.equal(sha256(exe?.data ?? new Uint8Array(0)), CLAM_EXE_SHA256);
   assert.match(new TextDecoder().decode(r.members.find((m) => m.name === '/clam.chm.hhc')?.data), /<HTML>/i);
 });
 
 test('built CHM: stored and compressed files, in listing order; system files and directories left out', () => {
-  const a = text(1000, 3);
-  const b = text(3 * LZX_FRAME + 77, 5); // spans several reset intervals
-  const c = text(5000, 7);
+  const a = letters(1000, 3);
+  const b = letters(3 * LZX_FRAME + 77, 5); // spans several reset intervals
+  const c = letters(5000, 7);
   const s = te.encode('stored file');
   const { chm } = chmWith({ '/s.txt': s, '/empty': new Uint8Array(0) }, { '/a.htm': a, '/b.htm': b, '/c.htm': c });
   const r = run(chm);
@@ -229,8 +199,8 @@ test('built CHM: stored and compressed files, in listing order; system files and
 });
 
 test('built CHM: a file behind the decoder restarts it at the reset point before the file', () => {
-  const big = text(5 * LZX_FRAME, 11);
-  const small = text(300, 13);
+  const big = letters(5 * LZX_FRAME, 11);
+  const small = letters(300, 13);
   // Listed by name, the second file lies behind the first in the section.
   const { chm, contentAt } = chmWith({}, { '/z-early.htm': big, '/a-late.htm': small });
   const r = run(chm);
@@ -247,8 +217,8 @@ test('built CHM: a file behind the decoder restarts it at the reset point before
 });
 
 test('built CHM: without a reset table, SpanInfo gives the length and decoding starts at 0', () => {
-  const a = text(2 * LZX_FRAME + 5, 17);
-  const b = text(10, 19);
+  const a = letters(2 * LZX_FRAME + 5, 17);
+  const b = letters(10, 19);
   const { chm } = chmWith({}, { '/a.htm': a, '/b.htm': b }, { spanInfo: true });
   const r = run(chm);
   assert.deepEqual(r.broken, []);
@@ -263,9 +233,12 @@ test('built CHM: without a reset table, SpanInfo gives the length and decoding s
 });
 
 test('a file larger than the member limit is reported, not decoded', () => {
-  const { chm } = chmWith({ '/s.txt': text(100, 3) }, { '/a.htm': text(70_000, 5) });
+  const { chm } = chmWith({ '/s.txt': letters(100, 3) }, { '/a.htm': letters(70_000, 5) });
   const r = run(chm, 50_000);
-  assert.deepEqual(r.tooBig, ['/a.htm']);
+  assert.deepEqual(
+    r.tooBig.map(([name]) => name),
+    ['/a.htm'],
+  );
   assert.deepEqual(
     r.members.map((m) => m.name),
     ['/s.txt'],
@@ -274,15 +247,15 @@ test('a file larger than the member limit is reported, not decoded', () => {
 
 test('a file far into a section the reset table says is huge stops at the work limit', () => {
   const far = { name: '/far.htm', section: 1, offset: 2 ** 39, length: 100 };
-  const { chm } = chmWith({}, { '/a.htm': text(100, 3) }, { tableLength: 2 ** 40, extra: [far] });
+  const { chm } = chmWith({}, { '/a.htm': letters(100, 3) }, { tableLength: 2 ** 40, extra: [far] });
   const r = run(chm);
-  assert.deepEqual(r.members[0]?.data, text(100, 3));
+  assert.deepEqual(r.members[0]?.data, letters(100, 3));
   assert.equal(r.members[1]?.data.length, 0);
   assert.match(r.broken.join(), /far\.htm.*limit/);
 });
 
 test('truncated and bit-flipped CHMs end with a report, never a throw', () => {
-  const { chm } = chmWith({ '/s.txt': text(500, 3) }, { '/a.htm': text(40_000, 5), '/b.htm': text(9000, 7) });
+  const { chm } = chmWith({ '/s.txt': letters(500, 3) }, { '/a.htm': letters(40_000, 5), '/b.htm': letters(9000, 7) });
   const step = Math.max(1, Math.floor(chm.length / 200));
   for (let cut = 0; cut < chm.length; cut += step) {
     assert.ok(run(chm.subarray(0, cut)).broken.length > 0, `cut at ${cut}`);

@@ -2,8 +2,8 @@
 // resets, E8 translation; and damaged or hostile streams end with an error, never a throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { lzxEncode, type TestEncodeOptions } from '../../test-support/lzx-encoder.js';
 import { LZX_FRAME, LzxStream, lzxDecompress } from './decode.js';
-import { lzxEncode, type TestEncodeOptions } from './testing.js';
 
 /** Text-like data with repeats near and far, stray bytes, and x86 `call` opcodes (E8). */
 function sample(n: number, seed = 1): Uint8Array {

@@ -196,6 +196,12 @@ export type UnpackResult =
   | { readonly kind: 'unpacked'; readonly pe: Uint8Array }
   | { readonly kind: 'failed'; readonly why: string };
 
+/** A packer recognised whose unpacked image would pass the member limit: reported, not decoded. */
+export function tooBig(ctx: ExtractContext, name: string, size: number | undefined): UnpackResult {
+  ctx.tooBig(name, size);
+  return { kind: 'not-packed' };
+}
+
 /**
  * A handler for one packer: on executables (with --scan-pe), `unpack` decides whether the file is
  * its packer's and rebuilds the original; the rebuilt PE is the one member, scanned as any file.

@@ -2,60 +2,24 @@
 // for each version: sections decode to the original bytes (calls and jumps restored), the entry
 // point is the original one; damage, hostile sizes and other executables end cleanly.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { ExtractContext, Member } from '../../types.js';
+import { aspackEncode, aspackSample, testStubTables } from '../../../test-support/aspack-samples.js';
+import { assertLeftAlone, onlyMember, runHandler } from '../../../test-support/extract.js';
+import { findClam, skipWithout, testFile } from '../../../test-support/testfiles.js';
 import { readPe } from '../pe.js';
 import { AspackDecoder } from './decode.js';
 import { CodeTable } from './huffman.js';
 import { ASPACK_VERSIONS, aspackHandler } from './index.js';
-import { aspackEncode, aspackSample, testStubTables } from './testing.js';
 
-const TESTFILES = '/usr/share/clamav-testfiles';
-const CLAM_EXE_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-interface Run {
-  members: Member[];
-  broken: string[];
-  tooBig: [string, number | undefined][];
-}
-
-function run(data: Uint8Array, maxMemberSize = 1 << 24): Run {
-  const r: Run = { members: [], broken: [], tooBig: [] };
-  const ctx: ExtractContext = {
-    env: {} as ExtractContext['env'],
-    name: 'test',
-    maxMemberSize,
-    tooBig: (n, s) => r.tooBig.push([n, s]),
-    encrypted: () => {},
-    broken: (w) => r.broken.push(w),
-  };
-  for (const m of aspackHandler.extract(data, ctx)) {
-    assert.ok(m.data.length <= maxMemberSize, `${m.name} passes maxMemberSize`);
-    r.members.push(m);
-  }
-  return r;
-}
-
-function findClam(b: Uint8Array): number {
-  for (let i = b.indexOf(0x4d); i >= 0 && i + 544 <= b.length; i = b.indexOf(0x4d, i + 1)) {
-    if (b[i + 1] === 0x5a && sha256(b.subarray(i, i + 544)) === CLAM_EXE_SHA256) return i;
-  }
-  return -1;
-}
-
-const skipFiles = existsSync(`${TESTFILES}/clam-aspack.exe`) ? false : `${TESTFILES} is not installed`;
-const testFile = (name: string) => new Uint8Array(readFileSync(`${TESTFILES}/${name}`));
+const run = (data: Uint8Array, maxMemberSize = 1 << 24) => runHandler(aspackHandler, data, maxMemberSize);
+const OTHERS = ['clam.exe', 'clam-upx.exe', 'clam-petite.exe', 'clam-fsg.exe', 'clam-mew.exe', 'clam-yc.exe'];
+const MORE_OTHERS = ['clam-upack.exe', 'clam-pespin.exe', 'clam-wwpack.exe', 'clam.ea05.exe'];
+const skipFiles = skipWithout('clam-aspack.exe');
 
 test('clam-aspack.exe: three blocks decode, the original sections and entry point come back', {
   skip: skipFiles,
 }, () => {
-  const r = run(testFile('clam-aspack.exe'));
-  assert.deepEqual(r.broken, []);
-  assert.equal(r.members.length, 1);
-  const out = (r.members[0] as Member).data;
+  const out = onlyMember(aspackHandler, testFile('clam-aspack.exe'), 1 << 24);
   const pe = readPe(out);
   assert.ok(pe !== undefined);
   assert.equal(pe.entryRva, 0x1020);
@@ -71,14 +35,9 @@ test('clam-aspack.exe: three blocks decode, the original sections and entry poin
 });
 
 test('clam.exe and other packers\u2019 test files are not ASPack: nothing yielded, nothing reported', {
-  skip: skipFiles,
+  skip: skipWithout(...OTHERS, ...MORE_OTHERS),
 }, () => {
-  const others = ['clam.exe', 'clam-upx.exe', 'clam-petite.exe', 'clam-fsg.exe', 'clam-mew.exe', 'clam-yc.exe'];
-  for (const f of [...others, 'clam-upack.exe', 'clam-pespin.exe', 'clam-wwpack.exe', 'clam.ea05.exe']) {
-    if (!existsSync(`${TESTFILES}/${f}`)) continue;
-    const r = run(testFile(f));
-    assert.deepEqual([r.members.length, r.broken, r.tooBig], [0, [], []], f);
-  }
+  assertLeftAlone(aspackHandler, [...OTHERS, ...MORE_OTHERS], 1 << 24);
 });
 
 test('clam-aspack.exe damaged: cuts and bit flips in the packed sections never throw', { skip: skipFiles }, () => {
@@ -118,10 +77,7 @@ for (const [index, v] of ASPACK_VERSIONS.entries()) {
     test(`ASPack ${v.name}${aligned ? '' : ' (no aligned table)'}: the sections decode to the original bytes`, () => {
       const sections = original();
       const file = aspackSample(sections, { version: index, oep: 0x1010, aligned, changeAt: 0x700 });
-      const r = run(file);
-      assert.deepEqual(r.broken, []);
-      assert.equal(r.members.length, 1);
-      const out = (r.members[0] as Member).data;
+      const out = onlyMember(aspackHandler, file, 1 << 24);
       const pe = readPe(out);
       assert.ok(pe !== undefined);
       assert.equal(pe.entryRva, 0x1010);

@@ -4,9 +4,11 @@
 // decompress in place in the loaded image and carries the decoder's tables; after the first block,
 // the E8/E9 call and jump targets the packer made absolute are made relative again. The original
 // sections (without the stub's two) become the rebuilt executable. The decoder is decode.ts.
+import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { buildPe, type PeLayout, type UnpackResult, unpackerHandler } from '../pe.js';
-import { type PeView, type ViewSection, viewOffset, viewPe } from '../upx/sections.js';
+import { type AlignedSection, type AlignedView, alignedView } from '../aligned.js';
+import { bytesAt } from '../bytes.js';
+import { buildPe, type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { AspackDecoder, type StubTables } from './decode.js';
 
 /** Where one ASPack version keeps its things, from the byte before the entry point. */
@@ -36,30 +38,21 @@ const STUB_START = [0x60, 0xe8, 0x03, 0x00, 0x00, 0x00, 0xe9, 0xeb];
 const PUSH_RET = [0x68, 0x00, 0x00, 0x00, 0x00, 0xc3];
 const SLOTS = 58;
 const TABLES_SIZE = 0x72;
-/** ClamAV reads this much code at the entry point; ASPack's checks need MIN_EP of it. */
-const EP_READ = 4096;
+/** ASPack's checks need this much of the code ClamAV reads at the entry point. */
 const MIN_EP = 0x3bf;
 /** A block list longer than this is not ASPack's (it writes one entry per section). */
 const MAX_BLOCKS = 256;
 
-const u32 = (d: Uint8Array, o: number): number =>
-  ((d[o] ?? 0) | ((d[o + 1] ?? 0) << 8) | ((d[o + 2] ?? 0) << 16) | ((d[o + 3] ?? 0) << 24)) >>> 0;
-
-const matches = (d: Uint8Array, at: number, bytes: readonly number[]): boolean =>
-  bytes.every((b, i) => d[at + i] === b);
-
 /** The version whose stub this is, or undefined. */
-function recognise(data: Uint8Array, view: PeView, entryRva: number): AspackVersion | undefined {
-  const at = viewOffset(view, entryRva);
-  if (at === undefined) return undefined;
-  if (!ASPACK_VERSIONS.some((v) => at + 58 + v.slotBits < data.length)) return undefined;
-  const ep = data.subarray(at, at + EP_READ);
-  if (ep.length < MIN_EP || !matches(ep, 0, STUB_START)) return undefined;
-  return ASPACK_VERSIONS.find((v) => matches(ep, v.ret, PUSH_RET));
+function recognise(view: AlignedView): AspackVersion | undefined {
+  if (!ASPACK_VERSIONS.some((v) => view.ep + 58 + v.slotBits < view.fileSize)) return undefined;
+  const ep = view.epbuff;
+  if (ep.length < MIN_EP || !bytesAt(ep, 0, STUB_START)) return undefined;
+  return ASPACK_VERSIONS.find((v) => bytesAt(ep, v.ret, PUSH_RET));
 }
 
 /** The image as the stub finds it: each section's file data at its address; undefined if one spills. */
-function loadImage(data: Uint8Array, sections: readonly ViewSection[], size: number): Uint8Array | undefined {
+function loadImage(data: Uint8Array, sections: readonly AlignedSection[], size: number): Uint8Array | undefined {
   const image = new Uint8Array(size);
   for (const s of sections) {
     if (s.rsz === 0) continue;
@@ -87,7 +80,7 @@ function unfixCalls(image: Uint8Array, at: number, size: number, marker: number)
   for (let i = 0; i < size - 6; i++) {
     const b = image[at + i];
     if ((b !== 0xe8 && b !== 0xe9) || image[at + i + 1] !== marker) continue;
-    const target = u32(image, at + i + 1) >>> 8;
+    const target = u32le(image, at + i + 1) >>> 8;
     const rel = (target - i) >>> 0;
     image[at + i + 1] = rel & 0xff;
     image[at + i + 2] = (rel >>> 8) & 0xff;
@@ -107,8 +100,8 @@ function decodeBlocks(image: Uint8Array, base: number, v: AspackVersion): string
   let unfix = true;
   for (let count = 0; ; count++) {
     if (p + 8 > image.length) return 'ASPack: the block list runs off the image';
-    const rva = u32(image, p);
-    const size = u32(image, p + 4);
+    const rva = u32le(image, p);
+    const size = u32le(image, p + 4);
     if (rva === 0) return undefined;
     if (size === 0 || rva + size > image.length) return 'ASPack: a block lies outside the image';
     if (count >= MAX_BLOCKS) return `ASPack: more than ${MAX_BLOCKS} blocks`;
@@ -119,20 +112,17 @@ function decodeBlocks(image: Uint8Array, base: number, v: AspackVersion): string
     }
     p += v.step;
     // later versions skip entries whose size is -0x10e (what the stub would read as empty)
-    while (v.step === 12 && p < image.length && (u32(image, p + 4) + 0x10e) >>> 0 === 0) p += 12;
+    while (v.step === 12 && p < image.length && (u32le(image, p + 4) + 0x10e) >>> 0 === 0) p += 12;
   }
 }
 
 function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
-  const view = viewPe(pe, data.length);
-  const v = recognise(data, view, pe.entryRva);
-  if (v === undefined) return { kind: 'not-packed' };
+  const view = alignedView(data, pe);
+  const v = view && recognise(view);
+  if (view === undefined || v === undefined) return { kind: 'not-packed' };
   const size = Math.max(0, ...view.sections.map((s) => s.rva + s.vsz));
   if (size === 0) return { kind: 'not-packed' };
-  if (size > ctx.maxMemberSize) {
-    ctx.tooBig('aspack-unpacked', size);
-    return { kind: 'not-packed' };
-  }
+  if (size > ctx.maxMemberSize) return tooBig(ctx, 'aspack-unpacked', size);
   const image = loadImage(data, view.sections, size);
   if (image === undefined) return { kind: 'failed', why: 'ASPack: a section lies outside the image' };
   const base = (pe.entryRva - 1) >>> 0;
@@ -145,15 +135,12 @@ function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResu
   const rebuilt = buildPe(
     {
       imageBase: pe.imageBase,
-      entryRva: u32(image, base + v.entry),
+      entryRva: u32le(image, base + v.entry),
       sections: sections.map((s) => ({ rva: s.rva, virtualSize: s.vsz, data: image.subarray(s.rva, s.rva + s.vsz) })),
     },
     ctx.maxMemberSize,
   );
-  if (rebuilt === undefined) {
-    ctx.tooBig('aspack-unpacked', undefined);
-    return { kind: 'not-packed' };
-  }
+  if (rebuilt === undefined) return tooBig(ctx, 'aspack-unpacked', undefined);
   return { kind: 'unpacked', pe: rebuilt };
 }
 

@@ -1,22 +1,30 @@
+// FSG: executables packed here in the 2.0 and 1.33 forms (with clam.exe when installed) come back
+// section by section; ClamAV's test executables are left alone; damage and hostile sizes end cleanly.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { aplibPack, put32, recordingContext } from '../mew/testkit.js';
+import { aplibPack } from '../../../test-support/aplib-encoder.js';
+import { put32 } from '../../../test-support/archives.js';
+import { recordingContext, runHandler } from '../../../test-support/extract.js';
+import {
+  CLAM_EXE_SHA256,
+  clamExe as installedClamExe,
+  sha256,
+  skipWithout,
+  testFile,
+} from '../../../test-support/testfiles.js';
 import { buildPe, readPe } from '../pe.js';
 import { fsgHandler } from './index.js';
 import { unpackFsg } from './unpack.js';
 
-const DIR = '/usr/share/clamav-testfiles';
-const skip = existsSync(DIR) ? false : `${DIR} is not installed`;
-const CLAM_SHA = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const sha256 = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
+const skip = skipWithout('clam.exe', 'clam-fsg.exe', 'clam-mew.exe', 'clam-upack.exe');
+const run = (d: Uint8Array, max = 64 << 20) => runHandler(fsgHandler, d, max);
 const BASE = 0x400000;
 const EP = 0x480; // the stub's offset in the packed section
 const OTHER = new TextEncoder().encode('a second original section, packed as its own stream. '.repeat(3));
 
+/** clam.exe when installed, else other bytes to pack. */
 function clamExe(): Uint8Array {
-  return existsSync(`${DIR}/clam.exe`) ? new Uint8Array(readFileSync(`${DIR}/clam.exe`)) : OTHER;
+  return installedClamExe() ?? OTHER;
 }
 
 /** A PE with an empty section at 0x1000 (0x2000 long) and the packed one at 0x3000 holding `body`. */
@@ -70,9 +78,8 @@ function sectionData(pe: Uint8Array, k: number): Uint8Array {
 
 test('FSG 2.0: the packed program comes back as the rebuilt PE', () => {
   const payload = clamExe();
-  const ctx = recordingContext();
-  const members = [...fsgHandler.extract(fsg20(payload), ctx)];
-  assert.deepEqual(ctx.brokenCalls, []);
+  const { broken, members } = run(fsg20(payload));
+  assert.deepEqual(broken, []);
   assert.equal(members.length, 1);
   const pe = readPe(members[0]!.data)!;
   assert.equal(pe.entryRva, 0x1020);
@@ -101,13 +108,13 @@ test('FSG 1.33: each original section comes back at its address', () => {
 test('the packed clam.exe is what comes back', { skip }, () => {
   const r = unpackFsg(fsg20(clamExe()), readPe(fsg20(clamExe()))!, recordingContext());
   assert.equal(r.kind, 'unpacked');
-  if (r.kind === 'unpacked') assert.equal(sha256(sectionData(r.pe, 0).subarray(0, 544)), CLAM_SHA);
+  if (r.kind === 'unpacked') assert.equal(sha256(sectionData(r.pe, 0).subarray(0, 544)), CLAM_EXE_SHA256);
 });
 
 test('PEs that are not FSG-packed are left alone', { skip }, () => {
   // clam-fsg.exe is, despite its name, a plain PE with clam.exe appended (found as an embedded PE)
   for (const name of ['clam.exe', 'clam-fsg.exe', 'clam-mew.exe', 'clam-upack.exe']) {
-    const d = new Uint8Array(readFileSync(`${DIR}/${name}`));
+    const d = testFile(name);
     assert.deepEqual(unpackFsg(d, readPe(d)!, recordingContext()), { kind: 'not-packed' }, name);
   }
 });
@@ -119,30 +126,26 @@ test('truncated and bit-flipped FSG files end cleanly, damage reported', () => {
     for (let n = 0x200; n < 0x200 + 0x300; n += 3) {
       const x = d.slice();
       x.fill(0, n, 0x200 + 0x400); // the streams cut at n (zero, as past a file's end), the stub kept
-      const ctx = recordingContext(1 << 20);
-      const members = [...fsgHandler.extract(x, ctx)];
-      broken += ctx.brokenCalls.length;
-      for (const m of members) assert.ok(m.data.length <= 1 << 20);
+      broken += run(x, 1 << 20).broken.length; // members within 1 MiB, as run asserts
     }
     assert.ok(broken > 10, `cut streams are reported (${broken})`);
     for (let o = 0; o < d.length; o++) {
       const x = d.slice();
       x[o] = (x[o] as number) ^ 0xa5;
-      const ctx = recordingContext(1 << 20);
-      for (const m of fsgHandler.extract(x, ctx)) assert.ok(m.data.length <= 1 << 20);
-      for (const n of [o, o + 1]) [...fsgHandler.extract(d.subarray(0, n), recordingContext())];
+      run(x, 1 << 20);
+      for (const n of [o, o + 1]) run(d.subarray(0, n));
     }
   }
 });
 
 test('an empty section past the member limit is reported, not unpacked', () => {
   const d = fsg20(clamExe());
-  const small = recordingContext(0x1000);
-  assert.equal([...fsgHandler.extract(d, small)].length, 0);
-  assert.deepEqual(small.tooBigCalls, [0x2000]);
+  const small = run(d, 0x1000);
+  assert.equal(small.members.length, 0);
+  assert.deepEqual(small.tooBig, [['fsg-unpacked', 0x2000]]);
   const pe = readPe(d)!;
   put32(d, pe.peOffset + 24 + 0xe0 + 8, 0x7ff00000); // the empty section claims 2 GiB
-  const ctx = recordingContext(1 << 20);
-  assert.equal([...fsgHandler.extract(d, ctx)].length, 0);
-  assert.equal(ctx.tooBigCalls.length, 1);
+  const hostile = run(d, 1 << 20);
+  assert.equal(hostile.members.length, 0);
+  assert.equal(hostile.tooBig.length, 1);
 });

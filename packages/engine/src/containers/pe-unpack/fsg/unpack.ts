@@ -1,13 +1,14 @@
 // FSG (pe.c's three FSG recognisers and fsg.c): versions 2.0, 1.33 and 1.31 decompress the
-// packed section into the empty one with the aPLib-like LZ (mew/aplib.ts). 2.0 finds its
+// packed section into the empty one with the aPLib-like LZ (../aplib.ts). 2.0 finds its
 // registers through the stack the stub swaps in; 1.33 and 1.31 keep a table in the PE header
 // that lists the original sections, each packed as its own stream. As in ClamAV, only sections
 // are rebuilt: the import table stays as the stub left it (FSG rebuilds it at run time).
 import { u16le, u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { unpackLz } from '../mew/aplib.js';
-import { type ClamPe, type ClamSection, clamView, emptySection, i32at, within } from '../mew/clampe.js';
-import { buildPe, type PeLayout, type RebuiltSection, type UnpackResult } from '../pe.js';
+import { type AlignedSection, type AlignedView, alignedView, emptySection, within } from '../aligned.js';
+import { aplibDecode } from '../aplib.js';
+import { i32at } from '../bytes.js';
+import { buildPe, type PeLayout, type RebuiltSection, tooBig, type UnpackResult } from '../pe.js';
 
 const NOT_PACKED: UnpackResult = { kind: 'not-packed' };
 /** ClamAV reads this many bytes at the entry point before it tries Upack, FSG or UPX. */
@@ -16,9 +17,9 @@ const MAX_SECTIONS = 96;
 
 /** The empty section (`dst`) and the packed one (`src`) with its file data. */
 interface Pair {
-  readonly v: ClamPe;
-  readonly dst: ClamSection;
-  readonly src: ClamSection;
+  readonly v: AlignedView;
+  readonly dst: AlignedSection;
+  readonly src: AlignedSection;
   readonly raw: Uint8Array;
 }
 
@@ -121,11 +122,11 @@ function rebuild(p: Pair, f: Found, ctx: ExtractContext): UnpackResult {
   let d = p.raw.length;
   const parts: { rva: number; start: number; len: number }[] = [];
   for (const rva of f.rvas) {
-    const end = unpackLz(buf, { at, len: p.raw.length - at }, { at: d, len: buf.length - d });
+    const end = aplibDecode(buf.subarray(at, p.raw.length), buf.subarray(d));
     if (end === undefined) return { kind: 'failed', why: 'an FSG stream is damaged' };
-    parts.push({ rva, start: d - p.raw.length, len: end.dstEnd - d });
-    at = end.srcEnd;
-    d = end.dstEnd;
+    parts.push({ rva, start: d - p.raw.length, len: end.dstEnd });
+    at += end.srcEnd;
+    d += end.dstEnd;
   }
   const out = buf.subarray(p.raw.length);
   let sections: RebuiltSection[];
@@ -141,10 +142,7 @@ function rebuild(p: Pair, f: Found, ctx: ExtractContext): UnpackResult {
     });
   }
   const pe = buildPe({ imageBase: p.v.imageBase, entryRva: f.entry, sections }, ctx.maxMemberSize);
-  if (pe === undefined) {
-    ctx.tooBig('fsg-unpacked', undefined);
-    return NOT_PACKED;
-  }
+  if (pe === undefined) return tooBig(ctx, 'fsg-unpacked', undefined);
   return { kind: 'unpacked', pe };
 }
 
@@ -154,18 +152,15 @@ function rebuild(p: Pair, f: Found, ctx: ExtractContext): UnpackResult {
  * is refused past `ctx.maxMemberSize`.
  */
 export function unpackFsg(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
-  const v = clamView(data, pe);
+  const v = alignedView(data, pe);
   if (v === undefined || v.epbuff.length < MIN_EP_BYTES) return NOT_PACKED;
   const i = emptySection(v);
   if (i < 0) return NOT_PACKED;
-  const dst = v.sections[i] as ClamSection;
-  const src = v.sections[i + 1] as ClamSection;
+  const dst = v.sections[i] as AlignedSection;
+  const src = v.sections[i + 1] as AlignedSection;
   const b0 = v.epbuff[0];
   if (b0 !== 0x87 && b0 !== 0xbe && b0 !== 0xbb) return NOT_PACKED;
-  if (Math.max(dst.vsz, src.rsz) > ctx.maxMemberSize) {
-    ctx.tooBig('fsg-unpacked', Math.max(dst.vsz, src.rsz));
-    return NOT_PACKED;
-  }
+  if (Math.max(dst.vsz, src.rsz) > ctx.maxMemberSize) return tooBig(ctx, 'fsg-unpacked', Math.max(dst.vsz, src.rsz));
   if (src.rsz <= 0x19 || dst.vsz <= src.rsz || src.raw + src.rsz > data.length) return NOT_PACKED;
   const p: Pair = { v, dst, src, raw: data.subarray(src.raw, src.raw + src.rsz) };
   const found = v20(p) ?? v133(p, data) ?? v131(p, data);

@@ -1,10 +1,10 @@
 // MEW's second stage (mew.c's mew_lzma): when the stub calls an LZMA routine, blocks of plain LZMA
 // (lc=4, lp=0, pb=2, 16-bit probabilities kept in the image) follow the first stage's data, each
 // with its size, destination and length. The "special" form has a single block whose CALL/JMP
-// targets are then turned back from absolute big-endian. Bit decoding is mew/lzma.ts's.
+// targets are then turned back from absolute big-endian. Bit decoding is ../image-lzma.ts's.
 import { u32be, u32le } from '../../read.js';
-import { within } from './clampe.js';
-import { bitTree, Damaged, literal, Probs, RangeDecoder, reverseTree } from './lzma.js';
+import { within } from '../aligned.js';
+import { bitTree, Damaged, literal, Probs, RangeDecoder, reverseTree } from '../image-lzma.js';
 
 // Cell offsets of the model (LZMA's classic layout).
 const IS_REP = 0xc0;

@@ -4,10 +4,11 @@
 // the stub calls an LZMA routine, an LZMA stage (mew/mewlzma.ts) follows the chain.
 import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { buildPe, type PeLayout, type RebuiltSection, type UnpackResult } from '../pe.js';
-import { unpackLz } from './aplib.js';
-import { alignUp, type ClamPe, type ClamSection, clamView, emptySection, i32at, within } from './clampe.js';
-import { Damaged } from './lzma.js';
+import { type AlignedSection, type AlignedView, alignedView, alignUp, emptySection, within } from '../aligned.js';
+import { aplibDecode } from '../aplib.js';
+import { i32at } from '../bytes.js';
+import { Damaged } from '../image-lzma.js';
+import { buildPe, type PeLayout, type RebuiltSection, tooBig, type UnpackResult } from '../pe.js';
 import { mewLzma } from './mewlzma.js';
 
 const NOT_PACKED: UnpackResult = { kind: 'not-packed' };
@@ -25,18 +26,18 @@ interface MewPlan {
   readonly dsize: number;
   /** Offset in the image of the LZMA routine, 0 when there is none. */
   readonly lzmaAt: number;
-  readonly sect: ClamSection;
-  readonly first: ClamSection;
+  readonly sect: AlignedSection;
+  readonly first: AlignedSection;
 }
 
 /** pe.c's MEW test; undefined when the file is not MEW's, or a reason it is MEW's but unusable. */
-function plan(data: Uint8Array, v: ClamPe): MewPlan | string | undefined {
+function plan(data: Uint8Array, v: AlignedView): MewPlan | string | undefined {
   const i = emptySection(v);
   if (i < 0 || v.epbuff.length < 16 || v.epbuff[0] !== 0xe9) return undefined;
   const stub = (v.vep + (i32at(v.epbuff, 1) ?? 0) + 5) >>> 0;
   if (!STUB_AT.includes(stub) || stub + 0xb0 > data.length) return undefined;
-  const empty = v.sections[i] as ClamSection;
-  const sect = v.sections[i + 1] as ClamSection;
+  const empty = v.sections[i] as AlignedSection;
+  const sect = v.sections[i + 1] as AlignedSection;
   let off = (u32le(data, stub + 1) - v.imageBase) >>> 0;
   // ClamAV bounds ESI by the section's file offset, not its size: kept, since it decides what is MEW
   if (off <= sect.rva || off >= sect.rva + sect.raw - 4) return undefined;
@@ -48,11 +49,11 @@ function plan(data: Uint8Array, v: ClamPe): MewPlan | string | undefined {
   let lzmaAt = 0;
   if (data[stub + 0x7b] === 0xe8) {
     const target = (u32le(data, stub + 0x7c) + stub + 0x80) >>> 0;
-    const s1 = v.sections[1] as ClamSection;
+    const s1 = v.sections[1] as AlignedSection;
     if (!within(s1.rva, s1.vsz, target, 4)) return undefined;
-    lzmaAt = (target - (v.sections[0] as ClamSection).rva) >>> 0;
+    lzmaAt = (target - (v.sections[0] as AlignedSection).rva) >>> 0;
   }
-  return { off, ssize, dsize, lzmaAt, sect, first: v.sections[0] as ClamSection };
+  return { off, ssize, dsize, lzmaAt, sect, first: v.sections[0] as AlignedSection };
 }
 
 /** The chain of aPLib-like streams; the sections they fill (when no LZMA follows) and where it ended. */
@@ -68,7 +69,8 @@ function chain(src: Uint8Array, p: MewPlan, vma: number): { sections: RebuiltSec
     if (n >= MAX_SECTIONS) return 'MEW has more sections than a PE may';
     if (!within(0, total, at, left) || !within(0, total, dst, total - dst))
       return 'a MEW stream lies outside the image';
-    const end = unpackLz(src, { at, len: left }, { at: dst, len: total - dst });
+    const lz = aplibDecode(src.subarray(at, at + left), src.subarray(dst));
+    const end = lz && { srcEnd: at + lz.srcEnd, dstEnd: dst + lz.dstEnd };
     if (end === undefined || !within(0, total, end.srcEnd, 4)) return 'a MEW stream is damaged';
     left -= end.srcEnd + 4 - at;
     at = end.srcEnd + 4;
@@ -92,16 +94,13 @@ function chain(src: Uint8Array, p: MewPlan, vma: number): { sections: RebuiltSec
  * section's) bytes, refused past `ctx.maxMemberSize`.
  */
 export function unpackMew(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
-  const v = clamView(data, pe);
+  const v = alignedView(data, pe);
   if (v === undefined) return NOT_PACKED;
   const p = plan(data, v);
   if (p === undefined) return NOT_PACKED;
   if (typeof p === 'string') return { kind: 'failed', why: p };
   const total = p.ssize + p.dsize;
-  if (total > ctx.maxMemberSize) {
-    ctx.tooBig('mew-unpacked', total);
-    return NOT_PACKED;
-  }
+  if (total > ctx.maxMemberSize) return tooBig(ctx, 'mew-unpacked', total);
   const src = new Uint8Array(total);
   src.set(data.subarray(p.sect.raw, p.sect.raw + p.sect.rsz), p.dsize);
   const vma = (v.imageBase + p.first.rva) >>> 0;
@@ -121,9 +120,6 @@ export function unpackMew(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): 
     sections = [{ rva: p.first.rva, virtualSize: p.dsize, data: src.subarray(0, p.dsize) }];
   }
   const out = buildPe({ imageBase: v.imageBase, entryRva: (entry - v.imageBase) >>> 0, sections }, ctx.maxMemberSize);
-  if (out === undefined) {
-    ctx.tooBig('mew-unpacked', undefined);
-    return NOT_PACKED;
-  }
+  if (out === undefined) return tooBig(ctx, 'mew-unpacked', undefined);
   return { kind: 'unpacked', pe: out };
 }

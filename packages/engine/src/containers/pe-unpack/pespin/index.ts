@@ -1,13 +1,15 @@
 // PESpin 1.3: recognises the stub (a CALL/POP prologue at the entry point in the last section),
 // peels its layers in ClamAV's order (layers.ts): the stub's own keys, the sections' XOR stream
 // keyed by the file's checksum, the POLY1 snippet; then expands the compressed sections and the
-// compressed part of the resources (unfsg.ts) and rebuilds a PE from the other sections.
+// compressed part of the resources (FSG's aPLib-like LZ, ../aplib.ts) and rebuilds a PE from the
+// other sections.
 import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { buildPe, type PeLayout, type UnpackResult, unpackerHandler } from '../pe.js';
-import { type AlignedSection, type AlignedView, alignedView, bytesAt, tooBig } from '../petite/layout.js';
+import { type AlignedSection, type AlignedView, alignedView } from '../aligned.js';
+import { aplibDecode } from '../aplib.js';
+import { bytesAt } from '../bytes.js';
+import { buildPe, type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { lfsrXor, runPoly1, spinChecksum } from './layers.js';
-import { unfsg } from './unfsg.js';
 
 const PROLOGUE = [0xe8, 0, 0, 0, 0, 0x8b, 0x1c, 0x24, 0x83, 0xc3];
 /** The stub reaches this far past the entry point; all its offsets below lie within. */
@@ -79,7 +81,7 @@ function expandSections(file: Uint8Array, sects: readonly AlignedSection[], bitm
     const raw = file.subarray(s.raw, s.raw + s.rsz);
     if (j < 32 && (bitmap >>> j) & 1) {
       const grown = new Uint8Array(s.vsz);
-      if (!unfsg(raw, grown)) return undefined;
+      if (aplibDecode(raw, grown) === undefined) return undefined;
       out.push(grown);
     } else out.push(raw);
   }
@@ -103,7 +105,7 @@ function growResources(
   const grown = new Uint8Array(s.vsz);
   grown.set(file.subarray(s.raw, s.raw + stored));
   // As in ClamAV, resources that do not expand are kept as stored.
-  if (unfsg(file.subarray(s.raw + stored, s.raw + s.rsz), grown.subarray(stored))) data[j] = grown;
+  if (aplibDecode(file.subarray(s.raw + stored, s.raw + s.rsz), grown.subarray(stored)) !== undefined) data[j] = grown;
 }
 
 function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {

@@ -2,6 +2,7 @@
 // shift-register (LFSR) streams over the stub and the sections, a checksum of the file that keys the
 // sections' stream, and "POLY1", a 0x24-byte x86 snippet run once per byte. index.ts orders them
 // and decompresses afterwards; these are the primitives, each bounded by the bytes it is given.
+import { type AlOp, applyAlOps } from '../al-ops.js';
 
 /** Rotates a 32-bit value right by `n` (mod 32). */
 function ror32(v: number, n: number): number {
@@ -47,19 +48,13 @@ export function lfsrXor(
   }
 }
 
-/** One step of a POLY1 snippet on AL. */
-type Op = { readonly f: 'add' | 'sub' | 'xor' | 'rol' | 'ror'; readonly v: number | 'cl' };
-
 /** The length of a POLY1 snippet; the byte after it must be STOSB (0xAA). */
 const SNIPPET = 0x24;
 const STOSB = 0xaa;
 
-const rol8 = (a: number, n: number) => ((a << (n & 7)) | (a >> ((8 - (n & 7)) & 7))) & 0xff;
-const ror8 = (a: number, n: number) => ((a >> (n & 7)) | (a << ((8 - (n & 7)) & 7))) & 0xff;
-
 /** Reads a snippet into its operations, or undefined when it holds code ClamAV does not run. */
-function compile(buf: Uint8Array, at: number): Op[] | undefined {
-  const ops: Op[] = [];
+function compile(buf: Uint8Array, at: number): AlOp[] | undefined {
+  const ops: AlOp[] = [];
   const b = (i: number) => buf[at + i] ?? 0;
   let i = 0;
   while (i < SNIPPET) {
@@ -82,31 +77,18 @@ function compile(buf: Uint8Array, at: number): Op[] | undefined {
   return i === SNIPPET && b(i) === STOSB ? ops : undefined;
 }
 
-function apply(ops: readonly Op[], al: number, cl: number): number {
-  let a = al;
-  for (const { f, v } of ops) {
-    const n = v === 'cl' ? cl : v;
-    if (f === 'add') a = (a + n) & 0xff;
-    else if (f === 'sub') a = (a - n) & 0xff;
-    else if (f === 'xor') a = a ^ n;
-    else if (f === 'rol') a = rol8(a, n);
-    else a = ror8(a, n);
-  }
-  return a;
-}
-
 /**
  * Runs the POLY1 snippet at `code` over `len` bytes at `at`, CL being the count of bytes left.
  * False when the snippet cannot be run. The snippet is read again if decrypting rewrites it.
  */
 export function runPoly1(buf: Uint8Array, code: number, at: number, len: number): boolean {
-  let ops: Op[] | undefined;
+  let ops: AlOp[] | undefined;
   for (let left = len, p = at; left > 0; left--, p++) {
     if (ops === undefined) {
       ops = compile(buf, code);
       if (ops === undefined) return false;
     }
-    buf[p] = apply(ops, buf[p] as number, left & 0xff);
+    buf[p] = applyAlOps(ops, buf[p] as number, left & 0xff);
     if (p >= code && p <= code + SNIPPET + 2) ops = undefined;
   }
   return true;

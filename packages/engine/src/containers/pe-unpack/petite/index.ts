@@ -3,23 +3,22 @@
 // them, and rebuilds a PE from the sections found. Scanning the result is the scanner's job.
 import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { buildPe, type PeLayout, type UnpackResult, unpackerHandler } from '../pe.js';
+import { type AlignedView, alignedView } from '../aligned.js';
+import { buildPe, type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { petiteInflate } from './inflate.js';
-import { type AlignedView, alignedView, tooBig } from './layout.js';
 
-/** ClamAV reads this much of the entry point and wants at least 200 bytes of it. */
-const EP_READ = 4096;
+/** ClamAV wants at least this much of the entry point's code (the view holds what it reads). */
 const EP_MIN = 200;
 /** The dword at entry+0x80 of a stub that only stores (level 0), which ClamAV does not undo. */
 const LEVEL_ZERO = 0x163c988d;
 
 /** Which stub: 2 when the entry loads the last section's address, 1 for the one before. */
-function petiteVersion(data: Uint8Array, pe: PeLayout, view: AlignedView): 1 | 2 | undefined {
-  const ep = data.subarray(view.ep, view.ep + EP_READ);
+function petiteVersion(view: AlignedView): 1 | 2 | undefined {
+  const ep = view.epbuff;
   if (ep.length < EP_MIN || ep[0] !== 0xb8) return undefined;
   const loaded = u32le(ep, 1);
   const n = view.sections.length;
-  const at = (i: number) => ((view.sections[i]?.rva ?? 0) + pe.imageBase) >>> 0;
+  const at = (i: number) => ((view.sections[i]?.rva ?? 0) + view.imageBase) >>> 0;
   if (loaded === at(n - 1)) return 2;
   if (n >= 2 && loaded === at(n - 2)) return 1;
   return undefined;
@@ -40,7 +39,7 @@ function layOut(data: Uint8Array, view: AlignedView): Uint8Array | undefined {
 function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
   const view = alignedView(data, pe);
   if (view === undefined) return { kind: 'not-packed' };
-  const version = petiteVersion(data, pe, view);
+  const version = petiteVersion(view);
   if (version === undefined) return { kind: 'not-packed' };
   if (u32le(data, view.ep + 0x80) === LEVEL_ZERO)
     return { kind: 'failed', why: 'Petite level-0 (stored) files are not unpacked' };

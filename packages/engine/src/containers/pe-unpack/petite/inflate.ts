@@ -3,7 +3,7 @@
 // strips Petite's own code from the last section, recovers the original entry point, and lists the
 // sections found. index.ts recognises the stub and builds the PE; this works on the image only.
 import { u32le } from '../../read.js';
-import { i32le } from './layout.js';
+import { i32le } from '../bytes.js';
 
 /** A section of the original program, as the table and the decoded data describe it. */
 export interface PetiteSection {

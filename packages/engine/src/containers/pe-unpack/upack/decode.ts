@@ -1,8 +1,8 @@
 // Upack's LZMA (upack.c's unupack399): LZMA with lp=0, pb=0 and lc set by the stub, its model of
 // 32-bit cells and its coder state (range, low, four distances) kept in the image where the stub
 // leaves them, decoding in place up to a given end. Matches may reach anywhere earlier in the
-// image. The range decoder and probability cells are mew/lzma.ts's; the stub is read in unpack.ts.
-import { bitTree, Damaged, Probs, RangeDecoder, reverseTree } from '../mew/lzma.js';
+// image. The range decoder and probability cells are ../image-lzma.ts's; the stub is read in unpack.ts.
+import { bitTree, Damaged, Probs, RangeDecoder, reverseTree } from '../image-lzma.js';
 
 // Model cells (32-bit each) from the start of the stub's table; cells 0-5 hold the coder's state.
 const ALIGN = 6;

@@ -3,7 +3,7 @@
 // it copies into place, the packed stream, the output range and the CALL fix-ups that follow. It
 // prepares the table in the image as the stub does; decode.ts decodes and unpack.ts rebuilds.
 import { u32le } from '../../read.js';
-import { Damaged } from '../mew/lzma.js';
+import { Damaged } from '../image-lzma.js';
 import type { UpackStream } from './decode.js';
 
 /** What the stub says: how to decode, then which CALL/JMP operands to turn back, and the entry point. */

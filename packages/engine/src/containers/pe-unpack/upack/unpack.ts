@@ -5,9 +5,9 @@
 // not unpacked: they are reported, and no test file exercises them.
 import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { type ClamPe, type ClamSection, clamView, emptySection } from '../mew/clampe.js';
-import { Damaged } from '../mew/lzma.js';
-import { buildPe, type PeLayout, type UnpackResult } from '../pe.js';
+import { type AlignedSection, type AlignedView, alignedView, emptySection } from '../aligned.js';
+import { Damaged } from '../image-lzma.js';
+import { buildPe, type PeLayout, tooBig, type UnpackResult } from '../pe.js';
 import { upackLzma } from './decode.js';
 import { fixCalls, readStub } from './stub.js';
 
@@ -18,7 +18,7 @@ const MIN_EP_BYTES = 168;
 type Form = 'three' | 'two' | undefined;
 
 /** pe.c's Upack test on the entry point's first bytes and the section count. */
-function form(v: ClamPe): Form {
+function form(v: AlignedView): Form {
   const b = v.epbuff;
   if (b.length < MIN_EP_BYTES) return undefined;
   const operand = (u32le(b, 1) - v.imageBase) >>> 0;
@@ -35,8 +35,8 @@ function form(v: ClamPe): Form {
 }
 
 /** The image as pe.c builds it for the three-section form; undefined where ClamAV skips the file. */
-function layOut(data: Uint8Array, v: ClamPe, ctx: ExtractContext): Uint8Array | 'too-big' | undefined {
-  const [s0, s1, s2] = v.sections as [ClamSection, ClamSection, ClamSection];
+function layOut(data: Uint8Array, v: AlignedView, ctx: ExtractContext): Uint8Array | 'too-big' | undefined {
+  const [s0, s1, s2] = v.sections as [AlignedSection, AlignedSection, AlignedSection];
   const dsize = (s0.vsz + s1.vsz + s2.vsz) >>> 0;
   const ssize = (s0.ursz + s0.uraw) >>> 0;
   const biggest = Math.max(dsize, ssize, s1.ursz);
@@ -62,13 +62,13 @@ function layOut(data: Uint8Array, v: ClamPe, ctx: ExtractContext): Uint8Array | 
  * (the three sections' memory) is refused past `ctx.maxMemberSize`.
  */
 export function unpackUpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
-  const v = clamView(data, pe);
+  const v = alignedView(data, pe);
   const f = v && form(v);
   if (v === undefined || f === undefined) return NOT_PACKED;
   if (f === 'two') return { kind: 'failed', why: 'the two-section Upack forms are not unpacked' };
   const img = layOut(data, v, ctx);
   if (img === 'too-big' || img === undefined) return NOT_PACKED;
-  const first = v.sections[0] as ClamSection;
+  const first = v.sections[0] as AlignedSection;
   const vma = (v.imageBase + first.rva) >>> 0;
   const alt = v.epbuff[5] === 0xff && v.epbuff[6] === 0x36;
   let size: number;
@@ -87,9 +87,6 @@ export function unpackUpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext)
   // ClamAV rebuilds from the image's start, whatever the output's start, and so does this
   const section = { rva: first.rva, virtualSize: size, data: img.subarray(0, size) };
   const out = buildPe({ imageBase: v.imageBase, entryRva: entry, sections: [section] }, ctx.maxMemberSize);
-  if (out === undefined) {
-    ctx.tooBig('upack-unpacked', undefined);
-    return NOT_PACKED;
-  }
+  if (out === undefined) return tooBig(ctx, 'upack-unpacked', undefined);
   return { kind: 'unpacked', pe: out };
 }

@@ -4,12 +4,13 @@
 // (with the start `mov esi` suggests), then, as ClamAV does, the other NRV ones blindly; an LZMA
 // stub decides alone. Decoders are nrv.ts and xz's LZMA; rebuilding the file is rebuild.ts's.
 
+import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
 import { Damaged, LzmaDecoder, lzmaProps } from '../../xz/lzma.js';
-import { type PeLayout, type UnpackResult, unpackerHandler } from '../pe.js';
+import { type AlignedSection, alignedView, emptySection } from '../aligned.js';
+import { type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { type NrvMethod, nrvDecode } from './nrv.js';
 import { rebuildUpx } from './rebuild.js';
-import { type ViewSection, viewOffset, viewPe } from './sections.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 
@@ -32,8 +33,7 @@ const MAGIC: Record<NrvMethod | 'lzma', readonly number[]> = {
   lzma: [0xb16, 0xb1e],
 };
 
-/** ClamAV reads this much code at the entry point, and gives up on less than MIN_EP of it. */
-const EP_READ = 4096;
+/** ClamAV gives up on less than this much code at the entry point. */
 const MIN_EP = 168;
 /** Another place the compressed data may start: past a 0x15-byte header some UPX versions leave. */
 const ALT_SKEW = 0x15;
@@ -56,14 +56,11 @@ function stubMethod(ep: Uint8Array): NrvMethod | undefined {
   return undefined;
 }
 
-const u32 = (d: Uint8Array, o: number): number =>
-  ((d[o] ?? 0) | ((d[o + 1] ?? 0) << 8) | ((d[o + 2] ?? 0) << 16) | ((d[o + 3] ?? 0) << 24)) >>> 0;
-
 /** Everything one attempt needs, fixed for the file. */
 interface Job {
   readonly data: Uint8Array;
-  readonly upx0: ViewSection;
-  readonly upx1: ViewSection;
+  readonly upx0: AlignedSection;
+  readonly upx1: AlignedSection;
   readonly entryRva: number;
   /** The stub's memory window (UPX0 and UPX1), reused across attempts as ClamAV reuses its buffer. */
   readonly window: Uint8Array;
@@ -112,7 +109,7 @@ function nrvAttempts(job: Job, ep: Uint8Array, imageBase: number): { method?: Nr
   const method = stubMethod(ep);
   let out: Outcome;
   if (method !== undefined) {
-    let skew = (u32(ep, 2) - imageBase - job.upx1.rva) | 0;
+    let skew = (u32le(ep, 2) - imageBase - job.upx1.rva) | 0;
     if (ep[1] !== 0xbe || skew <= 0 || skew > 0xfff || skew > job.upx1.rsz) skew = 0;
     out = tryNrv(job, method, skew);
     if (out === undefined && skew !== 0) out = tryNrv(job, method, 0);
@@ -126,49 +123,34 @@ function nrvAttempts(job: Job, ep: Uint8Array, imageBase: number): { method?: Nr
 
 /** The LZMA stub's properties and expected size, when the entry point shows one. */
 function lzmaStub(ep: Uint8Array): { props: number; size: number } | undefined {
-  if (same(ep, 0x2f, LZMA2)) return { props: 0x20003, size: u32(ep, 0x21) };
-  if (same(ep, 0x39, LZMA1_FIRST) && same(ep, 0x45, LZMA1_SECOND)) return { props: u32(ep, 0x41), size: u32(ep, 0x2b) };
+  if (same(ep, 0x2f, LZMA2)) return { props: 0x20003, size: u32le(ep, 0x21) };
+  if (same(ep, 0x39, LZMA1_FIRST) && same(ep, 0x45, LZMA1_SECOND))
+    return { props: u32le(ep, 0x41), size: u32le(ep, 0x2b) };
   return undefined;
 }
 
-/** The first section with memory but no file data followed by one with both, as UPX leaves them. */
-function emptyPair(sections: readonly ViewSection[]): number {
-  for (let i = 0; i + 1 < sections.length; i++) {
-    const a = sections[i] as ViewSection;
-    const b = sections[i + 1] as ViewSection;
-    if (a.rsz === 0 && a.vsz !== 0 && b.rsz !== 0 && b.vsz !== 0) return i;
-  }
-  return -1;
-}
-
 function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResult {
-  const view = viewPe(pe, data.length);
-  const i = emptyPair(view.sections);
-  const epOff = viewOffset(view, pe.entryRva);
-  if (i < 0 || epOff === undefined) return { kind: 'not-packed' };
-  const ep = data.subarray(epOff, epOff + EP_READ);
-  const upx0 = view.sections[i] as ViewSection;
-  const upx1 = view.sections[i + 1] as ViewSection;
+  const view = alignedView(data, pe);
+  const i = view === undefined ? -1 : emptySection(view);
+  if (view === undefined || i < 0) return { kind: 'not-packed' };
+  const ep = view.epbuff;
+  const upx0 = view.sections[i] as AlignedSection;
+  const upx1 = view.sections[i + 1] as AlignedSection;
   const ssize = upx1.rsz;
   const dsize = (upx0.vsz + upx1.vsz) >>> 0;
   if (ep.length < MIN_EP || ssize <= 0x19 || dsize <= ssize) return { kind: 'not-packed' };
-  if (dsize > ctx.maxMemberSize) {
-    ctx.tooBig('upx-unpacked', dsize);
-    return { kind: 'not-packed' };
-  }
+  if (dsize > ctx.maxMemberSize) return tooBig(ctx, 'upx-unpacked', dsize);
   const job: Job = { data, upx0, upx1, entryRva: pe.entryRva, window: new Uint8Array(dsize), max: ctx.maxMemberSize };
   const nrv = nrvAttempts(job, ep, pe.imageBase);
   let out = nrv.out;
   const lzma = lzmaStub(ep);
   if (lzma !== undefined && lzma.size <= dsize) {
-    let skew = ssize > ALT_SKEW && ep[0] === 0x60 && ep[1] === 0xbe ? (u32(ep, 2) - upx1.rva - pe.imageBase) >>> 0 : 0;
+    let skew =
+      ssize > ALT_SKEW && ep[0] === 0x60 && ep[1] === 0xbe ? (u32le(ep, 2) - upx1.rva - pe.imageBase) >>> 0 : 0;
     if (skew !== ALT_SKEW) skew = 0;
     out = tryLzma(job, lzma.props, lzma.size, skew);
   }
-  if (out === 'too-big') {
-    ctx.tooBig('upx-unpacked', undefined);
-    return { kind: 'not-packed' };
-  }
+  if (out === 'too-big') return tooBig(ctx, 'upx-unpacked', undefined);
   if (out !== undefined) return { kind: 'unpacked', pe: out };
   if (nrv.method !== undefined || lzma !== undefined)
     return { kind: 'failed', why: 'UPX: the compressed data does not decode' };

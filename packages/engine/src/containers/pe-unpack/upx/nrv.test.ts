@@ -2,8 +2,8 @@
 // far and repeated offsets included; damaged streams fail without throwing or overrunning.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { nrvEncode } from '../../../test-support/upx-samples.js';
 import { type NrvMethod, nrvDecode } from './nrv.js';
-import { nrvEncode } from './testing.js';
 
 const METHODS: readonly NrvMethod[] = ['2b', '2d', '2e'];
 

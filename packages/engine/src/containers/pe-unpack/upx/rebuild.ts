@@ -3,8 +3,10 @@
 // `lea edi, [esi+imports]` says where those names start. With the header found, its sections are
 // laid out again from the decoded memory; failing that, a header is searched for backwards; failing
 // that, the memory gets a plain header of its own. Decoding is nrv.ts's and index.ts's.
+import { u32le } from '../../read.js';
+import { alignDown, alignUp } from '../aligned.js';
+import { putU32 } from '../bytes.js';
 import { buildPe } from '../pe.js';
-import { alignDown, alignUp } from './sections.js';
 
 /** What the stub left: its section's bytes and where the entry point is in them. */
 export interface UpxStub {
@@ -32,16 +34,6 @@ const SECTION_SIZE = 0x28;
 /** ClamAV's allowance for a rebuilt file over the window it decoded into. */
 const SLACK = 8192;
 
-const u32 = (d: Uint8Array, o: number): number =>
-  ((d[o] as number) | ((d[o + 1] as number) << 8) | ((d[o + 2] as number) << 16) | ((d[o + 3] as number) << 24)) >>> 0;
-
-function put32(d: Uint8Array, o: number, v: number): void {
-  d[o] = v & 0xff;
-  d[o + 1] = (v >>> 8) & 0xff;
-  d[o + 2] = (v >>> 16) & 0xff;
-  d[o + 3] = (v >>> 24) & 0xff;
-}
-
 /** Whether `[at, at + len)` lies in `[0, size)`, len > 0. */
 const inside = (at: number, len: number, size: number): boolean => len > 0 && at >= 0 && at + len <= size;
 
@@ -63,8 +55,8 @@ function importsOperand(stub: UpxStub): number | undefined {
 
 /** The NT header at `at` if it looks whole: its section alignment and section count, both non-zero. */
 function ntHeader(image: Uint8Array, at: number): { align: number; count: number } | undefined {
-  if (!inside(at, NT_SIZE, image.length) || u32(image, at) !== 0x4550) return undefined;
-  const align = u32(image, at + 0x38);
+  if (!inside(at, NT_SIZE, image.length) || u32le(image, at) !== 0x4550) return undefined;
+  const align = u32le(image, at + 0x38);
   const count = (image[at + 6] as number) | ((image[at + 7] as number) << 8);
   if (align === 0 || count === 0 || !inside(at + NT_SIZE, count * SECTION_SIZE, image.length)) return undefined;
   return { align, count };
@@ -74,7 +66,7 @@ function ntHeader(image: Uint8Array, at: number): { align: number; count: number
 function skipImports(image: Uint8Array, start: number): number {
   const size = image.length;
   let p = start;
-  while (inside(p, 8, size) && u32(image, p) !== 0) {
+  while (inside(p, 8, size) && u32le(image, p) !== 0) {
     p += 8;
     while (inside(p, 2, size) && image[p] !== 0) {
       p++;
@@ -96,7 +88,7 @@ function findHeader(stub: UpxStub, mem: UpxMemory): Found | undefined {
   const { image } = mem;
   const m = importsOperand(stub);
   if (m !== undefined && inside(stub.entry + m, 4, stub.src.length)) {
-    const imports = u32(stub.src, stub.entry + m);
+    const imports = u32le(stub.src, stub.entry + m);
     if (imports < image.length) {
       const at = skipImports(image, imports);
       if (ntHeader(image, at) !== undefined) return { at, extent: imports };
@@ -123,24 +115,24 @@ function layOut(mem: UpxMemory, found: Found): Uint8Array | undefined {
   const places: [number, number, number][] = [];
   for (let i = 0; i < head.count; i++) {
     const s = table + i * SECTION_SIZE;
-    const vsize = alignUp(u32(image, s + 8), head.align);
-    const rva = alignDown(u32(image, s + 12), head.align);
+    const vsize = alignUp(u32le(image, s + 8), head.align);
+    const rva = alignDown(u32le(image, s + 12), head.align);
     if (!inside(rva - upx0, vsize, found.extent)) return undefined;
-    put32(image, s + 8, vsize);
-    put32(image, s + 12, rva);
-    put32(image, s + 16, vsize);
-    put32(image, s + 20, offset);
+    putU32(image, s + 8, vsize);
+    putU32(image, s + 12, rva);
+    putU32(image, s + 16, vsize);
+    putU32(image, s + 20, offset);
     places.push([offset, rva - upx0, vsize]);
     if (offset + vsize > 0xffffffff) return undefined;
     offset += vsize;
   }
-  put32(image, found.at + 8, 0x4d414c43); // the time stamp becomes "CLAM", as ClamAV marks it
-  put32(image, found.at + 0x3c, head.align); // file alignment = section alignment
+  putU32(image, found.at + 8, 0x4d414c43); // the time stamp becomes "CLAM", as ClamAV marks it
+  putU32(image, found.at + 0x3c, head.align); // file alignment = section alignment
   if (offset > image.length + SLACK) return undefined;
   const out = new Uint8Array(offset);
   out[0] = 0x4d;
   out[1] = 0x5a;
-  put32(out, 0x3c, DOS_SIZE);
+  putU32(out, 0x3c, DOS_SIZE);
   out.set(image.subarray(found.at, table + SECTION_SIZE * head.count), DOS_SIZE);
   for (const [to, from, len] of places) out.set(image.subarray(from, from + len), to);
   return out;

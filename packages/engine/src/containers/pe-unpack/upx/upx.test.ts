@@ -3,57 +3,19 @@
 // sizes and executables that are not UPX end cleanly.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { ExtractContext, Member } from '../../types.js';
+import { assertLeftAlone, onlyMember, runHandler } from '../../../test-support/extract.js';
+import { findClam, sha256, skipWithout, testFile } from '../../../test-support/testfiles.js';
+import { nrvEncode, type SampleStub, sampleImage, UPX0_RVA, upxSample } from '../../../test-support/upx-samples.js';
+import type { Member } from '../../types.js';
 import { readPe } from '../pe.js';
 import { upxHandler } from './index.js';
-import { nrvEncode, type SampleStub, sampleImage, UPX0_RVA, upxSample } from './testing.js';
 
-const TESTFILES = '/usr/share/clamav-testfiles';
-const CLAM_EXE_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-interface Run {
-  members: Member[];
-  broken: string[];
-  tooBig: [string, number | undefined][];
-}
-
-function run(data: Uint8Array, maxMemberSize = 1 << 24): Run {
-  const r: Run = { members: [], broken: [], tooBig: [] };
-  const ctx: ExtractContext = {
-    env: {} as ExtractContext['env'],
-    name: 'test',
-    maxMemberSize,
-    tooBig: (n, s) => r.tooBig.push([n, s]),
-    encrypted: () => {},
-    broken: (w) => r.broken.push(w),
-  };
-  for (const m of upxHandler.extract(data, ctx)) {
-    assert.ok(m.data.length <= maxMemberSize, `${m.name} passes maxMemberSize`);
-    r.members.push(m);
-  }
-  return r;
-}
-
-/** Where clam.exe's 544 bytes sit in `b` with the right hash, or -1. */
-function findClam(b: Uint8Array): number {
-  for (let i = b.indexOf(0x4d); i >= 0 && i + 544 <= b.length; i = b.indexOf(0x4d, i + 1)) {
-    if (b[i + 1] === 0x5a && sha256(b.subarray(i, i + 544)) === CLAM_EXE_SHA256) return i;
-  }
-  return -1;
-}
-
-const haveFiles = existsSync(`${TESTFILES}/clam-upx.exe`);
-const skipFiles = haveFiles ? false : `${TESTFILES} is not installed`;
+const run = (data: Uint8Array, maxMemberSize = 1 << 24) => runHandler(upxHandler, data, maxMemberSize);
+const skipFiles = skipWithout('clam-upx.exe');
 
 test('clam-upx.exe: NRV2B decodes and rebuilds as ClamAV does, clam.exe inside', { skip: skipFiles }, () => {
-  const r = run(new Uint8Array(readFileSync(`${TESTFILES}/clam-upx.exe`)));
-  assert.deepEqual(r.broken, []);
-  assert.equal(r.members.length, 1);
-  const out = (r.members[0] as Member).data;
+  const out = onlyMember(upxHandler, testFile('clam-upx.exe'), 1 << 24);
   // ClamAV's rebuilt file is 20480 bytes with clam.exe at 19936; only its DOS header differs from ours
   assert.equal(out.length, 20480);
   assert.equal(findClam(out), 19936);
@@ -73,11 +35,10 @@ const CLAMAV_REBUILT: Record<string, { size: number; sha256: string }> = {
 };
 
 test('real UPX files (NRV2B, NRV2E): the rebuilt file is ClamAV\u2019s past the DOS header', {
-  skip: skipFiles,
+  skip: skipWithout(...Object.keys(CLAMAV_REBUILT)),
 }, () => {
   for (const [f, want] of Object.entries(CLAMAV_REBUILT)) {
-    if (!existsSync(`${TESTFILES}/${f}`)) continue;
-    const r = run(new Uint8Array(readFileSync(`${TESTFILES}/${f}`)));
+    const r = run(testFile(f));
     assert.deepEqual(r.broken, [], f);
     const out = (r.members[0] as Member).data;
     assert.equal(out.length, want.size, f);
@@ -85,19 +46,17 @@ test('real UPX files (NRV2B, NRV2E): the rebuilt file is ClamAV\u2019s past the 
   }
 });
 
+const OTHERS = ['clam.exe', 'clam-aspack.exe', 'clam-petite.exe', 'clam-yc.exe', 'clam-wwpack.exe', 'clam-fsg.exe'];
+const MORE_OTHERS = ['clam-mew.exe', 'clam-upack.exe', 'clam-pespin.exe', 'clam-nsis.exe'];
+
 test('clam.exe and other packers\u2019 test files are not UPX: nothing yielded, nothing reported', {
-  skip: skipFiles,
+  skip: skipWithout(...OTHERS, ...MORE_OTHERS),
 }, () => {
-  const others = ['clam.exe', 'clam-aspack.exe', 'clam-petite.exe', 'clam-yc.exe', 'clam-wwpack.exe', 'clam-fsg.exe'];
-  for (const f of [...others, 'clam-mew.exe', 'clam-upack.exe', 'clam-pespin.exe', 'clam-nsis.exe']) {
-    if (!existsSync(`${TESTFILES}/${f}`)) continue;
-    const r = run(new Uint8Array(readFileSync(`${TESTFILES}/${f}`)));
-    assert.deepEqual([r.members.length, r.broken, r.tooBig], [0, [], []], f);
-  }
+  assertLeftAlone(upxHandler, [...OTHERS, ...MORE_OTHERS], 1 << 24);
 });
 
 test('clam-upx.exe damaged: bit flips in the packed data and cuts never throw', { skip: skipFiles }, () => {
-  const file = new Uint8Array(readFileSync(`${TESTFILES}/clam-upx.exe`));
+  const file = testFile('clam-upx.exe');
   let broken = 0;
   for (let bit = 0x400 * 8; bit < 0x720 * 8; bit += 11) {
     const bad = file.slice();
@@ -144,10 +103,7 @@ for (const method of ['2b', '2d', '2e'] as const) {
     const img = sampleImage(sections);
     const stub: SampleStub = { kind: 'nrv', method, imports: img.imports };
     const file = upxSample(nrvEncode(img.memory, method), stub, 0x4000);
-    const r = run(file);
-    assert.deepEqual(r.broken, []);
-    assert.equal(r.members.length, 1);
-    checkRebuilt((r.members[0] as Member).data, sections);
+    checkRebuilt(onlyMember(upxHandler, file, 1 << 24), sections);
   });
 }
 
@@ -204,10 +160,7 @@ test('LZMA stub: the raw LZMA stream after the two-byte UPX header decodes and r
   packed.set([0x5d, 0x00]);
   packed.set(raw, 2);
   const stub: SampleStub = { kind: 'lzma', size: img.memory.length, imports: img.imports };
-  const r = run(upxSample(packed, stub, 0x4000));
-  assert.deepEqual(r.broken, []);
-  assert.equal(r.members.length, 1);
-  checkRebuilt((r.members[0] as Member).data, sections);
+  checkRebuilt(onlyMember(upxHandler, upxSample(packed, stub, 0x4000), 1 << 24), sections);
   const bad = packed.slice();
   bad[2] = 0xff; // a range coder never starts with a non-zero byte
   assert.deepEqual(run(upxSample(bad, stub, 0x4000)).broken, ['UPX: the compressed data does not decode']);

@@ -4,9 +4,9 @@
 // packer's section dropped, the original entry point), so the image itself is the rebuilt PE.
 import { u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import type { PeLayout, UnpackResult } from '../pe.js';
-import { unpackerHandler } from '../pe.js';
-import { type AlignedSection, type AlignedView, alignedView, bytesAt, putU32, tooBig } from '../petite/layout.js';
+import { type AlignedSection, type AlignedView, alignedView } from '../aligned.js';
+import { bytesAt, putU32 } from '../bytes.js';
+import { type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { wwDecodeBlock } from './decode.js';
 
 const STUB_START = [0x53, 0x55, 0x8b, 0xe8, 0x33, 0xdb, 0xeb];

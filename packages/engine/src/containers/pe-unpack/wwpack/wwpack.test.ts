@@ -1,21 +1,22 @@
 // WWPack32: the decoder on streams built here, and ClamAV's test file unpacked byte for byte as
 // ClamAV rebuilds it (with the zip holding clam.exe); damaged and hostile copies end cleanly.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { testEnv } from '../../../test-support/env.js';
+import {
+  assertLeftAlone,
+  brokenRuns,
+  cutsAndFlips,
+  onlyMember,
+  patched,
+  runHandler,
+} from '../../../test-support/extract.js';
+import { CLAM_EXE_SHA256, md5, skipWithout, testFile, zipHashes } from '../../../test-support/testfiles.js';
 import { readPe } from '../pe.js';
-import { bitFlips, firstZipMember, patched, runHandler, truncations } from '../petite/testkit.js';
 import { wwDecodeBlock } from './decode.js';
 import { wwpackHandler } from './index.js';
 
-const DIR = '/usr/share/clamav-testfiles';
-const CLAM_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const skip = existsSync(DIR) ? false : `ClamAV's test files are not installed in ${DIR}`;
-const read = (name: string) => new Uint8Array(readFileSync(join(DIR, name)));
-const hash = (algo: string, d: Uint8Array) => createHash(algo).update(d).digest('hex');
+const OTHERS = ['clam.exe', 'clam-petite.exe', 'clam-yc.exe', 'clam-pespin.exe'];
+const skip = skipWithout('clam-wwpack.exe', ...OTHERS);
 
 /** A WWPack stream: bit fields packed into 32-bit words from the top, literal bytes in between. */
 function stream(parts: readonly (readonly [number, number] | string)[]): Uint8Array {
@@ -79,39 +80,26 @@ test('WWPack decoder: a stream without its end marker, or copying from before it
 });
 
 test('clam-wwpack.exe unpacks to the very file ClamAV rebuilds, with clam.exe inside', { skip }, () => {
-  const r = runHandler(wwpackHandler, read('clam-wwpack.exe'), testEnv);
-  assert.deepEqual(r.broken, []);
-  assert.equal(r.members.length, 1);
-  const out = (r.members[0] as { data: Uint8Array }).data;
-  assert.equal(hash('md5', out), '7b8cd3dd6a198ec191afce0206665d2d');
+  const out = onlyMember(wwpackHandler, testFile('clam-wwpack.exe'));
+  assert.equal(md5(out), '7b8cd3dd6a198ec191afce0206665d2d');
   assert.equal(readPe(out)?.sections.length, 4);
-  const clam = firstZipMember(out, testEnv);
-  assert.ok(clam);
-  assert.equal(hash('sha256', clam), CLAM_SHA256);
+  assert.equal(zipHashes(out)[0], CLAM_EXE_SHA256, 'the first member of the zip inside is clam.exe');
 });
 
 test('an executable WWPack did not pack is left alone', { skip }, () => {
-  for (const name of ['clam.exe', 'clam-petite.exe', 'clam-yc.exe', 'clam-pespin.exe']) {
-    const r = runHandler(wwpackHandler, read(name), testEnv);
-    assert.deepEqual([r.members.length, r.broken.length], [0, 0], name);
-  }
+  assertLeftAlone(wwpackHandler, OTHERS);
 });
 
 test('WWPack cut short or with bits flipped ends cleanly, reporting damage', { skip }, () => {
-  const file = read('clam-wwpack.exe');
-  let broken = 0;
-  for (const d of [...truncations(file, 64), ...bitFlips(file, 0xa00, 0x1000, 400)]) {
-    const r = runHandler(wwpackHandler, d, testEnv);
-    assert.ok(r.members.length <= 1);
-    if (r.broken.length) broken++;
-  }
+  const file = testFile('clam-wwpack.exe');
+  const broken = brokenRuns(wwpackHandler, cutsAndFlips(file, 0xa00, 0x1000, 400));
   assert.ok(broken > 10, `damage reported ${broken} times`);
 });
 
 test('WWPack: an image larger than the member limit is reported, not built', { skip }, () => {
   // The fourth section's memory size claimed as 2 GiB.
-  const hostile = patched(read('clam-wwpack.exe'), 0xc8 + 24 + 0xe0 + 3 * 40 + 8, 0x7ff00000);
-  const r = runHandler(wwpackHandler, hostile, testEnv);
+  const hostile = patched(testFile('clam-wwpack.exe'), 0xc8 + 24 + 0xe0 + 3 * 40 + 8, 0x7ff00000);
+  const r = runHandler(wwpackHandler, hostile);
   assert.deepEqual(r.members, []);
   assert.equal(r.tooBig.length, 1);
 });

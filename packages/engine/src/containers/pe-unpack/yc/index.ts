@@ -5,16 +5,9 @@
 // test file is UPX inside) is for the scanner's next pass over the result.
 import { u16le, u32le } from '../../read.js';
 import type { ExtractContext } from '../../types.js';
-import { type PeLayout, type UnpackResult, unpackerHandler } from '../pe.js';
-import {
-  type AlignedSection,
-  type AlignedView,
-  alignedView,
-  bytesAt,
-  i32le,
-  putU32,
-  tooBig,
-} from '../petite/layout.js';
+import { type AlignedSection, type AlignedView, alignedView } from '../aligned.js';
+import { bytesAt, i32le, putU32 } from '../bytes.js';
+import { type PeLayout, tooBig, type UnpackResult, unpackerHandler } from '../pe.js';
 import { runPoly } from './poly.js';
 
 /** A recognised stub: the length of the first layer and where the crypter's code is shifted to. */
@@ -102,7 +95,7 @@ function unpack(data: Uint8Array, pe: PeLayout, ctx: ExtractContext): UnpackResu
   if (view === undefined || view.sections.length < 2) return { kind: 'not-packed' };
   const last = view.sections[view.sections.length - 1] as AlignedSection;
   if (pe.entryRva !== last.rva + 0x60) return { kind: 'not-packed' };
-  const stub = findStub(data.subarray(view.ep, view.ep + 4096));
+  const stub = findStub(view.epbuff);
   if (stub === undefined || data.length < last.raw + 0xc6 + stub.ecx + stub.offset) return { kind: 'not-packed' };
   if (data.length > ctx.maxMemberSize) return tooBig(ctx, 'yc-unpacked', data.length);
   const buf = data.slice();

@@ -3,13 +3,11 @@
 // no-ops) and runs once per byte with CL counting down. The window's path does not depend on AL,
 // so it is traced once into a list of operations and re-traced only when decrypting rewrites it.
 // index.ts says where the decryptors and the encrypted bytes are.
-
-/** One operation on AL; `cl` stands for the counter register's low byte. */
-type Op = { readonly f: 'add' | 'sub' | 'xor' | 'rol' | 'ror'; readonly v: number | 'cl' };
+import { type AlOp, applyAlOps } from '../al-ops.js';
 
 /** A traced decryptor, and the span of bytes its trace read (rewriting them re-traces it). */
 interface Trace {
-  readonly ops: readonly Op[];
+  readonly ops: readonly AlOp[];
   readonly lo: number;
   readonly hi: number;
 }
@@ -33,13 +31,11 @@ export interface PolyJob {
 const MAX_JUMPS = 0x40;
 const WINDOW = 0x30;
 
-const rol8 = (a: number, n: number) => ((a << (n & 7)) | (a >> ((8 - (n & 7)) & 7))) & 0xff;
-const ror8 = (a: number, n: number) => ((a >> (n & 7)) | (a << ((8 - (n & 7)) & 7))) & 0xff;
 const signed8 = (b: number) => (b << 24) >> 24;
 
 /** Follows the window's code once, recording what it does to AL. */
 function trace(buf: Uint8Array, at: number, limit: number): Trace | PolyFailure {
-  const ops: Op[] = [];
+  const ops: AlOp[] = [];
   let hi = at;
   let jumps = 0;
   const read = (j: number): number | undefined => {
@@ -81,19 +77,6 @@ function trace(buf: Uint8Array, at: number, limit: number): Trace | PolyFailure 
   return { ops, lo: at, hi };
 }
 
-function apply(ops: readonly Op[], al: number, cl: number): number {
-  let a = al;
-  for (const { f, v } of ops) {
-    const n = v === 'cl' ? cl : v;
-    if (f === 'add') a = (a + n) & 0xff;
-    else if (f === 'sub') a = (a - n) & 0xff;
-    else if (f === 'xor') a = a ^ n;
-    else if (f === 'rol') a = rol8(a, n);
-    else a = ror8(a, n);
-  }
-  return a;
-}
-
 /** Decrypts `job.count` bytes (at most `job.max`) of `buf` in place; undefined when all went well. */
 export function runPoly(buf: Uint8Array, job: PolyJob): PolyFailure | undefined {
   let cl = job.count & 0xff;
@@ -107,7 +90,7 @@ export function runPoly(buf: Uint8Array, job: PolyJob): PolyFailure | undefined 
       if (typeof r === 'string') return r;
       t = r;
     }
-    buf[p] = apply(t.ops, buf[p] as number, cl);
+    buf[p] = applyAlOps(t.ops, buf[p] as number, cl);
     cl = (cl - 1) & 0xff;
     if (p >= t.lo && p <= t.hi) t = undefined;
   }

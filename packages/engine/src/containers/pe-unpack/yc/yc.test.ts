@@ -2,20 +2,15 @@
 // file decrypted byte for byte as ClamAV writes it (a UPX-packed program, for the UPX unpacker to
 // take on); damaged copies end cleanly and a file over the member limit is reported.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { testEnv } from '../../../test-support/env.js';
+import { assertLeftAlone, brokenRuns, cutsAndFlips, onlyMember, runHandler } from '../../../test-support/extract.js';
+import { md5, skipWithout, testFile } from '../../../test-support/testfiles.js';
 import { readPe } from '../pe.js';
-import { bitFlips, runHandler, truncations } from '../petite/testkit.js';
 import { ycHandler } from './index.js';
 import { runPoly } from './poly.js';
 
-const DIR = '/usr/share/clamav-testfiles';
-const skip = existsSync(DIR) ? false : `ClamAV's test files are not installed in ${DIR}`;
-const read = (name: string) => new Uint8Array(readFileSync(join(DIR, name)));
-const md5 = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
+const OTHERS = ['clam.exe', 'clam-petite.exe', 'clam-wwpack.exe', 'clam-pespin.exe'];
+const skip = skipWithout('clam-yc.exe', ...OTHERS);
 
 /** A buffer holding a 0x30-byte decryptor window (NOP-filled) at 0 and `code` at 0x40. */
 function withWindow(window: readonly number[], code: readonly number[]): Uint8Array {
@@ -60,10 +55,7 @@ test('yC emulation reads its window again when decrypting rewrites it', () => {
 });
 
 test('clam-yc.exe decrypts to the very file ClamAV writes: the UPX-packed program', { skip }, () => {
-  const r = runHandler(ycHandler, read('clam-yc.exe'), testEnv);
-  assert.deepEqual(r.broken, []);
-  assert.equal(r.members.length, 1);
-  const out = (r.members[0] as { data: Uint8Array }).data;
+  const out = onlyMember(ycHandler, testFile('clam-yc.exe'));
   assert.equal(md5(out), '8822fca1f7b0cb5506f15f8088956197');
   assert.deepEqual(
     readPe(out)?.sections.map((s) => s.name),
@@ -72,25 +64,17 @@ test('clam-yc.exe decrypts to the very file ClamAV writes: the UPX-packed progra
 });
 
 test('an executable yC did not encrypt is left alone', { skip }, () => {
-  for (const name of ['clam.exe', 'clam-petite.exe', 'clam-wwpack.exe', 'clam-pespin.exe']) {
-    const r = runHandler(ycHandler, read(name), testEnv);
-    assert.deepEqual([r.members.length, r.broken.length], [0, 0], name);
-  }
+  assertLeftAlone(ycHandler, OTHERS);
 });
 
 test('yC cut short or with bits flipped ends cleanly', { skip }, () => {
-  const file = read('clam-yc.exe');
-  let broken = 0;
-  for (const d of [...truncations(file, 64), ...bitFlips(file, 0xc00, file.length, 400)]) {
-    const r = runHandler(ycHandler, d, testEnv);
-    assert.ok(r.members.length <= 1);
-    if (r.broken.length) broken++;
-  }
+  const file = testFile('clam-yc.exe');
+  const broken = brokenRuns(ycHandler, cutsAndFlips(file, 0xc00, file.length, 400));
   assert.ok(broken > 0, `damage reported ${broken} times`);
 });
 
 test('yC: a file over the member limit is reported, not decrypted', { skip }, () => {
-  const r = runHandler(ycHandler, read('clam-yc.exe'), testEnv, 4096);
+  const r = runHandler(ycHandler, testFile('clam-yc.exe'), 4096);
   assert.deepEqual(r.members, []);
-  assert.deepEqual(r.tooBig, [6226]);
+  assert.deepEqual(r.tooBig, [['yc-unpacked', 6226]]);
 });

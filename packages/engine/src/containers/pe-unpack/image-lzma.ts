@@ -2,10 +2,11 @@
 // unpacked, adaptive bit probabilities stored in that image (16-bit cells for MEW, 32-bit for
 // Upack, where the stubs keep them), and the bit-tree readers. Each packer lays out its own model
 // and state machine (mew/mewlzma.ts, upack/decode.ts); containers/xz/lzma.ts decodes real .lzma/.xz
-// streams and cannot be used here because these stubs keep their model inside the image.
+// streams and cannot be used here because these stubs keep their model inside the image. Damage is
+// reported with xz's `Damaged`, the engine's one error for a broken LZMA stream.
+import { Damaged } from '../xz/lzma.js';
 
-/** A stream or model reference fell outside the image: the packed data is damaged. */
-export class Damaged extends Error {}
+export { Damaged };
 
 /** Adaptive probabilities kept in the image: cell `i` sits at `base + i × width` bytes. */
 export class Probs {

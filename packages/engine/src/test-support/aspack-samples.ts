@@ -1,11 +1,12 @@
-// Test helpers (no ASPack is installed here): an encoder writing the block format decode.ts reads,
-// with fixed code lengths (runs, deltas and a mid-block table change included), greedy matches and
-// repeated distances; and a builder of small ASPack-like executables (compressed sections, the
-// stub's recognisable bytes, block list, tables and marker where each version keeps them). They aim
-// to exercise the unpacker, not to compress well; the engine never calls them.
-import { buildPe } from '../pe.js';
-import type { StubTables } from './decode.js';
-import { ASPACK_VERSIONS } from './index.js';
+// Test helpers (no ASPack is installed here): an encoder writing the block format ASPack's decoder
+// (containers/pe-unpack/aspack/decode.ts) reads, with fixed code lengths (runs, deltas and a
+// mid-block table change included), greedy matches and repeated distances; and a builder of small
+// ASPack-like executables (compressed sections, the stub's recognisable bytes, block list, tables
+// and marker where each version keeps them). They aim to exercise the unpacker, not to compress
+// well; the engine never calls them.
+import type { StubTables } from '../containers/pe-unpack/aspack/decode.js';
+import { ASPACK_VERSIONS } from '../containers/pe-unpack/aspack/index.js';
+import { buildPe } from '../containers/pe-unpack/pe.js';
 
 class BitWriter {
   readonly out: number[] = [];

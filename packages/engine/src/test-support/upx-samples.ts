@@ -2,8 +2,8 @@
 // stream the decoders read, and a builder of small UPX-like executables around an encoded image
 // (UPX0/UPX1 sections, a stub with the decompression loop's bytes and the imports operand where
 // ClamAV looks). They aim to exercise the unpacker, not to compress well; the engine never calls them.
-import { buildPe } from '../pe.js';
-import type { NrvMethod } from './nrv.js';
+import { buildPe } from '../containers/pe-unpack/pe.js';
+import type { NrvMethod } from '../containers/pe-unpack/upx/nrv.js';
 
 /** UPX's bit writer: flag bits gather in a word (or byte) reserved in the output before its bytes. */
 class BitWriter {

@@ -1,15 +1,10 @@
-// The aPLib-like LZ77 that MEW's stub and FSG both use (packlibs.c's unmew and cli_unfsg are the
+// The aPLib-like LZ77 that MEW's stub, FSG and PESpin use (packlibs.c's unmew and cli_unfsg are the
 // same routine): a tag bit selects a literal byte or one of three match forms, with gamma-coded
-// lengths and a repeated last offset. Source and destination are windows of one buffer, as in the
-// stubs, which decode in place. MEW (mew/unpack.ts) and FSG (fsg/) call it; layout is theirs.
+// lengths (32-bit, wrapping as in C) and a repeated last offset. Source and destination may be views
+// of one buffer, as MEW's stub decodes in place. mew/, fsg/ and pespin/ call it; layout is theirs.
+import { within } from './aligned.js';
 
-/** A window [at, at+len) of the buffer being unpacked. */
-export interface Window {
-  readonly at: number;
-  readonly len: number;
-}
-
-/** Where a stream ended: the byte after its end mark, and the byte after the last one written. */
+/** Where a stream ended, as offsets into the source and the destination given. */
 export interface LzEnd {
   readonly srcEnd: number;
   readonly dstEnd: number;
@@ -18,18 +13,15 @@ export interface LzEnd {
 /** The bit reader: tag bytes hold eight flags each, most significant first, fetched when needed. */
 class Bits {
   private tag = 0x80;
-  constructor(
-    private readonly buf: Uint8Array,
-    public pos: number,
-    private readonly end: number,
-  ) {}
-  /** One flag, or -1 when a tag byte would be read from the source's last byte or past it. */
+  pos = 0;
+  constructor(private readonly src: Uint8Array) {}
+  /** One flag, or -1 when a tag byte would be read from the source's last byte or past it (as ClamAV). */
   bit(): number {
     const old = this.tag;
     this.tag = (this.tag << 1) & 0xff;
     if (old & 0x7f) return old >> 7;
-    if (this.pos >= this.end - 1) return -1;
-    const b = this.buf[this.pos++] as number;
+    if (this.pos >= this.src.length - 1) return -1;
+    const b = this.src[this.pos++] as number;
     this.tag = ((b << 1) | 1) & 0xff;
     return b >> 7;
   }
@@ -45,7 +37,7 @@ class Bits {
     }
   }
   byte(): number {
-    return this.pos < this.end ? (this.buf[this.pos++] as number) : -1;
+    return this.pos < this.src.length ? (this.src[this.pos++] as number) : -1;
   }
 }
 
@@ -118,17 +110,16 @@ function afterTag(r: Bits, st: State): Match | 0 | null | undefined {
 }
 
 /**
- * Decodes one stream from `src` into `dst` (both windows of `buf`); undefined when the stream is
- * damaged: a read past `src`, a write or a back reference outside `dst`. Every step reads source
- * bits or writes output, so it ends within 8 × `src.len` + `dst.len` steps.
+ * Decodes one stream from `src` into `dst` (which may be views of one buffer); undefined when the
+ * stream is damaged: a read past `src`, a write or a back reference outside `dst`. Every step reads
+ * source bits or writes output, so it ends within 8 × `src.length` + `dst.length` steps.
  */
-export function unpackLz(buf: Uint8Array, src: Window, dst: Window): LzEnd | undefined {
-  if (src.len <= 0 || dst.len <= 0 || src.at < 0 || dst.at < 0) return undefined;
-  if (src.at + src.len > buf.length || dst.at + dst.len > buf.length) return undefined;
-  const r = new Bits(buf, src.at, src.at + src.len);
-  const dEnd = dst.at + dst.len;
-  let d = dst.at;
-  buf[d++] = buf[r.pos++] as number;
+export function aplibDecode(src: Uint8Array, dst: Uint8Array): LzEnd | undefined {
+  if (src.length === 0 || dst.length === 0) return undefined;
+  const r = new Bits(src);
+  const dEnd = dst.length;
+  let d = 0;
+  dst[d++] = src[r.pos++] as number;
   const st: State = { last: 0, afterLiteral: 1 };
   for (;;) {
     const tag = r.bit();
@@ -136,7 +127,7 @@ export function unpackLz(buf: Uint8Array, src: Window, dst: Window): LzEnd | und
     if (tag === 0) {
       const b = r.byte();
       if (b < 0 || d >= dEnd) return undefined;
-      buf[d++] = b;
+      dst[d++] = b;
       st.afterLiteral = 1;
       continue;
     }
@@ -145,21 +136,18 @@ export function unpackLz(buf: Uint8Array, src: Window, dst: Window): LzEnd | und
     if (m === undefined) return undefined;
     if (m === 0) {
       if (d >= dEnd) return undefined;
-      buf[d++] = 0;
+      dst[d++] = 0;
       continue;
     }
-    if (!copyBack(buf, d, m, dst)) return undefined;
+    if (!copyBack(dst, d, m)) return undefined;
     d += m.len;
   }
 }
 
-function copyBack(buf: Uint8Array, d: number, m: Match, dst: Window): boolean {
+/** Copies a match within `dst`, when both its source and its target lie inside (ClamAV's check). */
+function copyBack(dst: Uint8Array, d: number, m: Match): boolean {
   const from = d - m.back;
-  if (!within(dst, d, m.len) || !within(dst, from, m.len)) return false;
-  for (let k = 0; k < m.len; k++) buf[d + k] = buf[from + k] as number;
+  if (!within(0, dst.length, d, m.len) || !within(0, dst.length, from, m.len)) return false;
+  for (let k = 0; k < m.len; k++) dst[d + k] = dst[from + k] as number;
   return true;
-}
-
-function within(w: Window, at: number, len: number): boolean {
-  return len > 0 && len <= w.len && at >= w.at && at + len <= w.at + w.len;
 }
