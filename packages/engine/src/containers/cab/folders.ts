@@ -1,19 +1,20 @@
 // A cabinet folder's data: its CFDATA blocks, decoded by the folder's method. Stored and MSZIP
-// folders are decoded whole (MSZIP blocks share a 32 KiB history); an LZX folder's blocks form one
-// LZX stream, read forwards file by file and restarted when a file lies behind it (as libmspack,
-// which ClamAV uses, does). Quantum folders are reported as unsupported. The header and file
-// table are index.ts's.
+// folders are decoded whole (MSZIP blocks share a 32 KiB history); an LZX or Quantum folder's
+// blocks form one stream, read forwards file by file and restarted when a file lies behind it (as
+// libmspack, which ClamAV uses, does). The header and file table are index.ts's.
 import type { EngineEnv } from '../../env.js';
 import { LzxStream } from '../lzx/decode.js';
+import { QuantumStream } from '../quantum/decode.js';
 import { u16le } from '../read.js';
 import type { ExtractContext } from '../types.js';
 
 const STORED = 0;
 const MSZIP = 1;
+const QUANTUM = 2;
 const LZX = 3;
 const METHOD_NAMES = ['stored', 'MSZIP', 'Quantum', 'LZX'];
-/** LZX output decoded for one cabinet at most, skipped bytes included. */
-const MAX_LZX_WORK = 512 * 1024 * 1024;
+/** LZX and Quantum output decoded for one cabinet at most, skipped bytes included. */
+const MAX_STREAM_WORK = 512 * 1024 * 1024;
 
 /** A folder as its CFFOLDER entry describes it. */
 export interface Folder {
@@ -97,41 +98,58 @@ function wholeStream(blocks: Blocks, kind: number, ctx: ExtractContext): Uint8Ar
   return concat(chunks, total);
 }
 
-/** An LZX folder: one stream over all its blocks, kept while files lie ahead of it. */
-class LzxFolder implements FolderReader {
-  private stream: LzxStream | undefined;
-  private readonly input: Uint8Array;
-  private readonly length: number;
+/** What LZX and Quantum streams offer: reading on from where they are, skipping, their position. */
+interface ForwardStream {
+  readonly offset: number;
+  read(n: number): { readonly data: Uint8Array; readonly error?: string };
+  skip(n: number): string | undefined;
+}
+
+/** An LZX or Quantum folder: one stream over all its blocks, kept while files lie ahead of it. */
+class StreamFolder implements FolderReader {
+  private stream: ForwardStream | undefined;
 
   constructor(
-    blocks: Blocks,
-    private readonly windowBits: number,
+    private readonly method: string,
+    private readonly open: () => ForwardStream | string,
     private readonly work: { done: number },
-  ) {
-    this.input = concat(
-      blocks.payloads,
-      blocks.payloads.reduce((n, p) => n + p.length, 0),
-    );
-    this.length = blocks.sizes.reduce((n, s) => n + s, 0);
-  }
+  ) {}
 
   read(offset: number, size: number): FolderRead {
     let s = this.stream;
     if (s === undefined || offset < s.offset) {
-      const opened = LzxStream.open(this.input, { windowBits: this.windowBits, length: this.length });
+      const opened = this.open();
       if (typeof opened === 'string') return { data: new Uint8Array(0), error: opened };
       s = this.stream = opened;
     }
     const gap = offset - s.offset;
     this.work.done += gap + size;
-    if (this.work.done > MAX_LZX_WORK) {
-      return { data: new Uint8Array(0), error: `LZX decoding passed the limit of ${MAX_LZX_WORK} bytes` };
+    if (this.work.done > MAX_STREAM_WORK) {
+      return { data: new Uint8Array(0), error: `${this.method} decoding passed the limit of ${MAX_STREAM_WORK} bytes` };
     }
     const skipped = s.skip(gap);
     const r = skipped === undefined ? s.read(size) : { data: new Uint8Array(0), error: skipped };
     if (r.error !== undefined) this.stream = undefined;
     return r;
   }
+}
+
+function lzxFolder(blocks: Blocks, windowBits: number, work: { done: number }): StreamFolder {
+  const input = concat(
+    blocks.payloads,
+    blocks.payloads.reduce((n, p) => n + p.length, 0),
+  );
+  const length = blocks.sizes.reduce((n, s) => n + s, 0);
+  return new StreamFolder('LZX', () => LzxStream.open(input, { windowBits, length }), work);
+}
+
+/** Quantum's blocks each end with 0xFF, the byte libmspack appends for the decoder to realign on. */
+function quantumFolder(blocks: Blocks, windowBits: number, work: { done: number }): StreamFolder {
+  const input = concat(
+    blocks.payloads.flatMap((p) => [p, Uint8Array.of(0xff)]),
+    blocks.payloads.reduce((n, p) => n + p.length + 1, 0),
+  );
+  return new StreamFolder('Quantum', () => QuantumStream.open(input, windowBits), work);
 }
 
 /** A folder decoded whole, sliced per file. */
@@ -153,12 +171,13 @@ export function openFolder(
   ctx: ExtractContext,
 ): FolderReader | undefined {
   const kind = f.method & 0x0f;
-  if (kind !== STORED && kind !== MSZIP && kind !== LZX) {
+  if (kind !== STORED && kind !== MSZIP && kind !== QUANTUM && kind !== LZX) {
     ctx.broken(`${METHOD_NAMES[kind] ?? `method ${kind}`} folders are not supported`);
     return undefined;
   }
   const blocks = readBlocks(d, f, options.dataReserve);
   if (blocks.damage !== undefined) ctx.broken(blocks.damage);
-  if (kind === LZX) return new LzxFolder(blocks, (f.method >> 8) & 0x1f, options.work);
+  if (kind === LZX) return lzxFolder(blocks, (f.method >> 8) & 0x1f, options.work);
+  if (kind === QUANTUM) return quantumFolder(blocks, (f.method >> 8) & 0x1f, options.work);
   return new WholeFolder(wholeStream(blocks, kind, ctx));
 }
