@@ -2,9 +2,11 @@
 // the directory and the mini stream are followed to each stream, which is a member. Chains that
 // loop or leave the file are cut short and reported. An `\x01Ole10Native` stream (an embedded file
 // from Windows' packager) yields the file it wraps; a PowerPoint document's embedded objects are
-// members too.
-import { u16le, u32le } from '../read.js';
+// members too. When the file holds VBA macros, vba/ gives their sources as members too, around the
+// raw streams in ClamAV's order.
+import { hasText, u16le, u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
+import { vbaMembers } from '../vba/index.js';
 
 const END_OF_CHAIN = 0xfffffffe;
 const FREE = 0xffffffff;
@@ -132,7 +134,11 @@ export function packagedFile(data: Uint8Array, at: number): Uint8Array | undefin
   return o + 4 + size <= data.length ? data.subarray(o + 4, o + 4 + size) : undefined;
 }
 
+const MAGIC = '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1';
+
 function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
+  // Members typed as OLE2 without being compound files (VBA sources, scanned as OLE2 data) stop here.
+  if (!hasText(d, 0, MAGIC)) return;
   const file = new Compound(d, ctx);
   const dir = file.sectors(u32le(d, 0x30), d.length);
   const miniSize = 1 << Math.min(16, u16le(d, 0x20) || 6);
@@ -146,25 +152,41 @@ function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
     const o = i * DIR_ENTRY;
     if (dir[o + 66] === ROOT) miniStream = file.sectors(u32le(dir, o + 116), d.length);
   }
+  const read = new Map<number, Uint8Array>();
+  /** Entry `i`'s stream, at most maxMemberSize bytes of it; read once. */
+  const stream = (i: number): Uint8Array => {
+    let data = read.get(i);
+    if (data === undefined) {
+      const o = i * DIR_ENTRY;
+      const size = Math.min(u32le(dir, o + 120), ctx.maxMemberSize);
+      const start = u32le(dir, o + 116);
+      data =
+        u32le(dir, o + 120) < cutoff
+          ? file.chain(start, miniFat, miniSize, (s) => miniStream.subarray(s * miniSize, (s + 1) * miniSize), size)
+          : file.sectors(start, size);
+      read.set(i, data);
+    }
+    return data;
+  };
+  const vba = vbaMembers({ dir, stream }, ctx);
+  if (vba !== undefined) yield* vba.before();
   for (let i = 0; i < entries; i++) {
     const o = i * DIR_ENTRY;
     if (dir[o + 66] !== STREAM) continue;
     const name = entryName(dir, o);
     const size = u32le(dir, o + 120);
-    const start = u32le(dir, o + 116);
     if (size > ctx.maxMemberSize) {
       ctx.tooBig(name, size);
       continue;
     }
-    const data =
-      size < cutoff
-        ? file.chain(start, miniFat, miniSize, (s) => miniStream.subarray(s * miniSize, (s + 1) * miniSize), size)
-        : file.sectors(start, size);
+    const data = stream(i);
+    read.delete(i);
     if (data.length < size) ctx.broken(`${name} is cut short (${data.length} of ${size} bytes)`);
     const inner = name === '\u0001Ole10Native' ? packagedFile(data, 4) : undefined;
     yield { name: name.replace(/[\u0000-\u001f]/g, ''), data: inner ?? data };
     if (name === 'PowerPoint Document') yield* powerPointObjects(data, ctx);
   }
+  if (vba !== undefined) yield* vba.after();
 }
 
 const CONTAINER_VERSION = 0x0f;
