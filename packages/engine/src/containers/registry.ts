@@ -12,6 +12,7 @@ import { cpioHandler } from './cpio/index.js';
 import { gzipHandler } from './gzip/index.js';
 import { htmlHandler } from './html/index.js';
 import { installShieldMsiHandler, installShieldSetupHandler } from './installshield/index.js';
+import { iso9660Handler } from './iso9660/index.js';
 import { mailHandler } from './mail/index.js';
 import { nsisHandler } from './nsis/index.js';
 import { ole2Handler } from './ole2/index.js';
@@ -25,6 +26,7 @@ import { upackHandler } from './pe-unpack/upack/index.js';
 import { upxHandler } from './pe-unpack/upx/index.js';
 import { wwpackHandler } from './pe-unpack/wwpack/index.js';
 import { ycHandler } from './pe-unpack/yc/index.js';
+import { rarHandler } from './rar/index.js';
 import { rtfHandler } from './rtf/index.js';
 import { sevenZipHandler } from './sevenzip/index.js';
 import { sisHandler } from './sis/index.js';
@@ -34,6 +36,7 @@ import { tnefHandler } from './tnef/index.js';
 import type { ContainerFamily, ContainerHandler } from './types.js';
 import { xzHandler } from './xz/index.js';
 import { zipHandler } from './zip/index.js';
+import { zstdHandler } from './zstd/index.js';
 
 const HANDLERS: readonly ContainerHandler[] = [
   zipHandler,
@@ -41,6 +44,7 @@ const HANDLERS: readonly ContainerHandler[] = [
   bzip2Handler,
   tarHandler,
   cpioHandler,
+  iso9660Handler,
   mailHandler,
   binhexHandler,
   szddHandler,
@@ -52,8 +56,10 @@ const HANDLERS: readonly ContainerHandler[] = [
   pdfHandler,
   rtfHandler,
   xzHandler,
+  zstdHandler,
   sevenZipHandler,
   arjHandler,
+  rarHandler,
   sisHandler,
   nsisHandler,
   autoitHandler,

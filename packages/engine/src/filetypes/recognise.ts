@@ -65,6 +65,7 @@ const MAGIC: readonly (readonly [number, string, FileType])[] = [
   [0, '4d53434600000000', 'CL_TYPE_MSCAB'],
   [0, '78617221', 'CL_TYPE_XAR'],
   [0, 'fd377a585a00', 'CL_TYPE_XZ'],
+  [0, '28b52ffd', 'CL_TYPE_ZSTD'],
   [512, '4546492050415254', 'CL_TYPE_GPT'],
   [0, '4c0000000114020000000000c000000000000046', 'CL_TYPE_LNK'],
   [0, '45474741', 'CL_TYPE_EGG'],

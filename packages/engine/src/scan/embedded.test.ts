@@ -8,6 +8,8 @@ import { buildPe } from '../containers/pe-unpack/pe.js';
 import { compileDatabase } from '../database/api.js';
 import { concat, zip } from '../test-support/archives.js';
 import { testEnv } from '../test-support/env.js';
+import { buildIso, isoDir, isoFile } from '../test-support/iso9660-builder.js';
+import { RAR4_SIGNATURE, rar4, rar5 } from '../test-support/rar.js';
 import { findEmbedded } from './embedded.js';
 import { resolveScanOptions, type ScanOptions } from './options.js';
 import { createScanner } from './scanner.js';
@@ -96,6 +98,21 @@ test('ZIP entries: each is its own archive; headers that do not hold are passed 
   assert.deepEqual(findEmbedded(concat(one, one), 'CL_TYPE_ZIP', LIMITS), []);
 });
 
+test('RAR-SFX: a RAR 1.5-4.x archive after any stub is scanned from its marker, without a header check', () => {
+  const exe = stub();
+  const r4 = rar4([{ name: 'evil', data: PAYLOAD }]);
+  assert.deepEqual(found(concat(exe, r4)), [`rar@${exe.length}//evil`]);
+  assert.deepEqual(found(concat(exe, r4), { scanArchive: false }), []);
+  // ClamAV believes the 7-byte marker alone: the slice is handed on even when no archive follows.
+  const junk = concat(text(3), RAR4_SIGNATURE, text(3));
+  assert.deepEqual(findEmbedded(junk, 'CL_TYPE_BINARY_DATA', LIMITS), [
+    { offset: 36, length: junk.length - 36, type: 'CL_TYPE_RAR' },
+  ]);
+  // Not inside a RAR itself, and not for RAR 5, which ClamAV's built-in list has no SFX entry for.
+  assert.deepEqual(findEmbedded(concat(r4, r4), 'CL_TYPE_RAR', LIMITS), []);
+  assert.deepEqual(findEmbedded(concat(exe, rar5([{ name: 'evil', data: PAYLOAD }])), 'CL_TYPE_MSEXE', LIMITS), []);
+});
+
 test("ClamAV's cap: ten signature matches are listed per file, whether their headers hold or not", () => {
   const junkCab = () => concat(te.encode('MSCF'), new Uint8Array(4), text(1)); // no cabinet header follows
   const sevenZip = Uint8Array.of(0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4);
@@ -138,4 +155,22 @@ test('what is found embedded is not searched again, and the search ends within M
     r.limitsHit.map((l) => l.limit),
     ['MaxRecursion'],
   );
+});
+
+test('an ISO 9660 image: from 16 sectors before its primary descriptor, when that lies 32 KiB in or more', () => {
+  const iso = buildIso([isoDir('SUB', [isoFile('EVIL', PAYLOAD)])]);
+  assert.deepEqual(findEmbedded(iso, 'CL_TYPE_BINARY_DATA', LIMITS), [
+    { offset: 0, length: iso.length, type: 'CL_TYPE_ISO9660' },
+  ]);
+  assert.deepEqual(found(iso), ['iso9660@0//SUB/EVIL']);
+  assert.deepEqual(found(iso, { scanArchive: false }), []);
+  // After other bytes, in any host that is searched; raw sectors start 16 bytes in (their header).
+  assert.deepEqual(found(concat(text(10), iso)), ['iso9660@120//SUB/EVIL']);
+  const raw = buildIso([isoFile('EVIL', PAYLOAD)], { sectorSize: 2352 });
+  assert.deepEqual(found(raw), ['iso9660@16//EVIL']);
+  // Its descriptor less than 32 KiB in, or a block size ClamAV does not know: no image.
+  assert.deepEqual(findEmbedded(iso.subarray(2048), 'CL_TYPE_BINARY_DATA', LIMITS), []);
+  const odd = iso.slice();
+  odd[16 * 2048 + 129] = 0x09; // a block size of 2304
+  assert.deepEqual(findEmbedded(odd, 'CL_TYPE_BINARY_DATA', LIMITS), []);
 });

@@ -1,10 +1,12 @@
 // Files embedded in a file's bytes: the archives, installers and executables that ClamAV's raw pass
 // finds through its `1:*:` file-type signatures (an SFX archive after an executable stub, a PE
-// inside a document, NSIS or AutoIt data appended to an installer). This finds where each starts,
-// checks its header as ClamAV does and says how far it reaches; the scanner scans each such slice
-// as a layer of the type found. Formats are read by their container handlers, not here.
+// inside a document, NSIS or AutoIt data appended to an installer, an ISO 9660 image whose first
+// volume descriptor lies 32 KiB in). This finds where each starts, checks its header as ClamAV
+// does and says how far it reaches; the scanner scans each such slice as a layer of the type
+// found. Formats are read by their container handlers, not here.
 
 import { bytesSource } from '../bytesource.js';
+import { isoImageAt } from '../containers/iso9660/volume.js';
 import { crc32, hasText, u16le, u32le } from '../containers/read.js';
 import { parsePe } from '../exe/index.js';
 import type { FileType } from '../filetypes/types.js';
@@ -39,6 +41,8 @@ const AUTOIT = Uint8Array.from([
 ]);
 const NSIS = Uint8Array.from([0xef, 0xbe, 0xad, 0xde, ...new TextEncoder().encode('NullsoftInst')]);
 const SEVEN_ZIP = Uint8Array.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]);
+/** RAR-SFX: the RAR 1.5-4.x marker only (ClamAV's built-in list has none for RAR 5). */
+const RAR = Uint8Array.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00]);
 
 function bytesAt(d: Uint8Array, o: number, want: Uint8Array): boolean {
   if (o + want.length > d.length) return false;
@@ -72,12 +76,22 @@ function signatureAt(d: Uint8Array, o: number): Candidate | undefined {
       return d[o + 1] === 0xea && (d[o + 9] ?? 3) <= 2 && d[o + 10] === 2 ? at('CL_TYPE_ARJ', 11) : undefined;
     case 0x37:
       return bytesAt(d, o, SEVEN_ZIP) ? at('CL_TYPE_7Z', SEVEN_ZIP.length) : undefined;
+    case 0x52:
+      return bytesAt(d, o, RAR) ? at('CL_TYPE_RAR', RAR.length) : undefined;
     case 0xef:
       return bytesAt(d, o, NSIS) ? at('CL_TYPE_NULSFT', NSIS.length) : undefined;
     case 0xa3:
       return bytesAt(d, o, AUTOIT) && hasText(d, o + 16, 'AU3!EA0') && (d[o + 23] === 0x35 || d[o + 23] === 0x36)
         ? at('CL_TYPE_AUTOIT', 24)
         : undefined;
+    case 0x01: {
+      // \x01CD001{2043-2443}CD001: an ISO 9660 primary volume descriptor, and the next descriptor
+      if (!hasText(d, o + 1, 'CD001')) return undefined;
+      for (let k = o + 2049; k <= Math.min(o + 2449, d.length - 5); k++) {
+        if (d[k] === 0x43 && hasText(d, k, 'CD001')) return at('CL_TYPE_ISO9660', k + 5 - o);
+      }
+      return undefined;
+    }
     case 0x49: {
       // InstallShield\0, 292 bytes, 06 00 00 00 00 00 00 00, 8 any, 00 00 00 00 01
       const t = o + 14 + 292;
@@ -90,7 +104,7 @@ function signatureAt(d: Uint8Array, o: number): Candidate | undefined {
   }
 }
 const FIRST = new Uint8Array(256);
-for (const b of [0x4d, 0x50, 0x60, 0x37, 0xef, 0xa3, 0x49]) FIRST[b] = 1;
+for (const b of [0x4d, 0x50, 0x60, 0x37, 0x52, 0xef, 0xa3, 0x49, 0x01]) FIRST[b] = 1;
 
 /** The ZIP entry at `o` spans this many bytes when its local header reads whole (ClamAV's check). */
 function zipEntrySize(d: Uint8Array, o: number): number | undefined {
@@ -151,7 +165,13 @@ function check(d: Uint8Array, c: Candidate, host: FileType, maxEmbeddedPe: numbe
     case 'CL_TYPE_ARJ':
       return host !== c.type && isArj(d, o) ? toEnd(c.type) : undefined;
     case 'CL_TYPE_7Z':
+    case 'CL_TYPE_RAR': // ClamAV checks no RAR header here either
       return host !== c.type ? toEnd(c.type) : undefined;
+    case 'CL_TYPE_ISO9660': {
+      // The image starts 16 sectors before its primary descriptor (ClamAV's type correction).
+      const image = isoImageAt(d, o);
+      return image === undefined ? undefined : toEnd(c.type, image.base);
+    }
     case 'CL_TYPE_NULSFT':
       // The signature matches 4 bytes into NSIS's first header.
       return host === 'CL_TYPE_MSEXE' && o > 4 ? toEnd(c.type, o - 4) : undefined;

@@ -1,9 +1,12 @@
-// PDF documents: every stream object is a member, decoded through its filters (FlateDecode,
-// ASCIIHexDecode, ASCII85Decode); a stream with a filter that is not decoded here (images, ...) is
-// left to the scan of the document itself. Encrypted documents are reported, not decrypted.
+// PDF documents: each stream object ClamAV extracts is a member, decoded through its filters as
+// ClamAV decodes them (filters.ts). Which streams, as in ClamAV: those without filters, those with
+// a Flate, hex, A85 or DCT filter, and those marked as embedded files, scripts, actions or page
+// contents (dictionary.ts); not images other than JPEG. An object stream (/ObjStm) is one of them:
+// the objects in it hold no streams. Encrypted documents are reported, not decrypted.
 import { hasText, latin1 } from '../read.js';
-import { hexValue } from '../textcodecs.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
+import { documentObjects, readDictionary } from './dictionary.js';
+import { decodeChain } from './filters.js';
 
 const STREAM = new TextEncoder().encode('stream');
 const END = new TextEncoder().encode('endstream');
@@ -18,82 +21,12 @@ function find(d: Uint8Array, needle: Uint8Array, from: number): number {
   return -1;
 }
 
-function asciiHex(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.ceil(data.length / 2));
-  let n = 0;
-  let high = -1;
-  for (const c of data) {
-    if (c === 0x3e) break; // '>' ends the data
-    const v = hexValue(c);
-    if (v < 0) continue;
-    if (high < 0) high = v;
-    else {
-      out[n++] = (high << 4) | v;
-      high = -1;
-    }
-  }
-  if (high >= 0) out[n++] = high << 4;
-  return out.subarray(0, n);
-}
-
-function ascii85(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length * 4 + 4); // a `z` stands for four bytes
-  let n = 0;
-  let group = 0;
-  let count = 0;
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i] as number;
-    if (c === 0x7e) break; // '~>' ends the data
-    if (c === 0x7a && count === 0) {
-      n += 4; // 'z': four zero bytes
-      continue;
-    }
-    if (c < 0x21 || c > 0x75) continue;
-    group = group * 85 + (c - 0x21);
-    if (++count === 5) {
-      for (let k = 3; k >= 0; k--) out[n++] = (group >>> (8 * k)) & 0xff;
-      group = 0;
-      count = 0;
-    }
-  }
-  if (count > 1) {
-    for (let k = count; k < 5; k++) group = group * 85 + 84;
-    for (let k = 3; k > 4 - count; k--) out[n++] = (group >>> (8 * k)) & 0xff;
-  }
-  return out.subarray(0, n);
-}
-
-/** The names in a dictionary's /Filter entry (`/FlateDecode` or `[/A85 /Fl]`). */
-function filters(dict: string): string[] {
-  const m = /\/Filter\s*(\[[^\]]*\]|\/[A-Za-z0-9]+)/.exec(dict);
-  return m === null ? [] : [...(m[1] as string).matchAll(/\/([A-Za-z0-9]+)/g)].map((f) => f[1] as string);
-}
-
-/** Applies the filters in order; undefined when one is not decoded here or the output would pass the limit. */
-function decode(raw: Uint8Array, names: readonly string[], ctx: ExtractContext, name: string): Uint8Array | undefined {
-  let data = raw;
-  for (const f of names) {
-    if (f === 'FlateDecode' || f === 'Fl') {
-      const zlibHeader = ((data[0] ?? 0) & 0x0f) === 8 && (((data[0] ?? 0) << 8) | (data[1] ?? 0)) % 31 === 0;
-      const out = ctx.env.inflate(zlibHeader ? 'zlib' : 'raw', data, ctx.maxMemberSize);
-      if (out.status === 'over-limit') {
-        ctx.tooBig(name, undefined);
-        return undefined;
-      }
-      if (out.status === 'corrupt') ctx.broken(`${name}: ${out.message ?? 'damaged FlateDecode data'}`);
-      data = out.data;
-    } else if (f === 'ASCIIHexDecode' || f === 'AHx') data = asciiHex(data);
-    else if (f === 'ASCII85Decode' || f === 'A85') data = ascii85(data);
-    else return undefined;
-  }
-  return data;
-}
-
 function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
   if (find(d, new TextEncoder().encode('/Encrypt'), 0) >= 0) {
     ctx.encrypted('document');
     return;
   }
+  const objects = documentObjects(d);
   let from = 0;
   let previousEnd = 0;
   for (let at = find(d, STREAM, from); at >= 0; at = find(d, STREAM, from)) {
@@ -120,9 +53,21 @@ function* streams(d: Uint8Array, ctx: ExtractContext): Generator<Member> {
     }
     previousEnd = end;
     from = Math.max(from, end);
-    const raw = d.subarray(start, end);
-    const data = decode(raw, filters(head), ctx, name);
-    if (data === undefined || data.length === 0) continue;
+    const key = number === null ? '' : `${Number(number[1])} ${Number(number[2])}`;
+    const dictionary = readDictionary(head, key, objects);
+    if (!dictionary.extracted) continue;
+    const out = decodeChain(d.subarray(start, end), dictionary.filters, {
+      env: ctx.env,
+      max: ctx.maxMemberSize,
+      earlyChange: dictionary.earlyChange,
+    });
+    if (out === 'over-limit' || out.data.length > ctx.maxMemberSize) {
+      ctx.tooBig(name, undefined);
+      continue;
+    }
+    if (out.problem !== undefined) ctx.broken(`${name}: ${out.problem}`);
+    const data = out.data;
+    if (data.length === 0) continue;
     yield { name, data };
   }
 }
