@@ -71,3 +71,14 @@ export function crc32(d: Uint8Array): number {
   for (let i = 0; i < d.length; i++) c = (CRC_TABLE[(c ^ (d[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/** The bytes of `parts` one after another, in one new buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

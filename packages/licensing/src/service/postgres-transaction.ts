@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { LicenceError, storeError } from './errors.js';
 import { SERVICE_LIMITS } from './limits.js';
 import { AUDIT_LOCK, LOCK_NAMESPACE } from './pg-schema.js';
-import { int, LICENCE_COLUMNS, type Row, text, toAudit, toLicence } from './rows.js';
+import { int, LICENCE_COLUMNS, type Row, text, toAudit, toLicence, toPlan, toProduct } from './rows.js';
 import type {
   Activation,
   AuditEntry,
@@ -75,7 +75,7 @@ export class PostgresTransaction implements StoreTransaction {
 
   async getProduct(id: string): Promise<Product | undefined> {
     const [row] = await this.rows('SELECT id, name, created_at FROM products WHERE id = $1', [id]);
-    return row && { id: text(row, 'id'), name: text(row, 'name'), createdAt: text(row, 'created_at') };
+    return row && toProduct(row);
   }
 
   async insertProduct(p: Product): Promise<void> {
@@ -85,14 +85,7 @@ export class PostgresTransaction implements StoreTransaction {
   async getPlan(product: string, name: string): Promise<Plan | undefined> {
     const sql = 'SELECT product, name, seats, days FROM plans WHERE product = $1 AND name = $2';
     const [row] = await this.rows(sql, [product, name]);
-    return (
-      row && {
-        product: text(row, 'product'),
-        name: text(row, 'name'),
-        seats: int(row, 'seats'),
-        days: int(row, 'days'),
-      }
-    );
+    return row && toPlan(row);
   }
 
   async insertPlan(p: Plan): Promise<void> {

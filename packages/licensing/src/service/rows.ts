@@ -1,7 +1,7 @@
 // Rows as both stores read them back: column values checked and turned into the store's records.
 // The SQL that produces the rows is each store's own (sqlite-store.ts, postgres-transaction.ts).
 import { LicenceError } from './errors.js';
-import type { AuditAction, AuditEntry, StoredLicence } from './store.js';
+import type { AuditAction, AuditEntry, Plan, Product, StoredLicence } from './store.js';
 
 /** A result row by column name. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -20,6 +20,14 @@ export function int(row: Row, column: string): number {
     throw new LicenceError('E_STORE', `the database has a non-integer ${column}`);
   }
   return n;
+}
+
+export function toProduct(row: Row): Product {
+  return { id: text(row, 'id'), name: text(row, 'name'), createdAt: text(row, 'created_at') };
+}
+
+export function toPlan(row: Row): Plan {
+  return { product: text(row, 'product'), name: text(row, 'name'), seats: int(row, 'seats'), days: int(row, 'days') };
 }
 
 export function toLicence(row: Row): StoredLicence {

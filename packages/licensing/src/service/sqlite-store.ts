@@ -10,7 +10,7 @@ import { LicenceError, storeError } from './errors.js';
 import { acquireLock, writeFileAtomically } from './files.js';
 import { SERVICE_LIMITS } from './limits.js';
 import { SerialQueue } from './queue.js';
-import { int, LICENCE_COLUMNS, type Row, text, toAudit, toLicence } from './rows.js';
+import { int, LICENCE_COLUMNS, type Row, text, toAudit, toLicence, toPlan, toProduct } from './rows.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type {
   Activation,
@@ -81,7 +81,7 @@ class SqliteTransaction implements StoreTransaction {
 
   async getProduct(id: string): Promise<Product | undefined> {
     const [row] = this.rows('SELECT id, name, created_at FROM products WHERE id = ?', [id]);
-    return row && { id: text(row, 'id'), name: text(row, 'name'), createdAt: text(row, 'created_at') };
+    return row && toProduct(row);
   }
 
   async insertProduct(p: Product): Promise<void> {
@@ -91,14 +91,7 @@ class SqliteTransaction implements StoreTransaction {
   async getPlan(product: string, name: string): Promise<Plan | undefined> {
     const sql = 'SELECT product, name, seats, days FROM plans WHERE product = ? AND name = ?';
     const [row] = this.rows(sql, [product, name]);
-    return (
-      row && {
-        product: text(row, 'product'),
-        name: text(row, 'name'),
-        seats: int(row, 'seats'),
-        days: int(row, 'days'),
-      }
-    );
+    return row && toPlan(row);
   }
 
   async insertPlan(p: Plan): Promise<void> {

@@ -2,7 +2,7 @@
 // each with its size, its compressed size, which dataN.cab holds it and where. A file's stream is a
 // run of chunks, each a 16-bit length and a raw deflate stream of its own. Finding data1.hdr and
 // the dataN.cab files (in a setup's overlay) is setup.ts's job.
-import { cString, u16le, u32le } from '../read.js';
+import { concatBytes, cString, u16le, u32le } from '../read.js';
 import type { ExtractContext, Member } from '../types.js';
 import { CHUNK_BUDGET, CHUNK_EARNS, HDR_FILE_ITEM, HDR_MAGIC, HDR_NAME_MAX, HDR_OBJECTS } from './limits.js';
 
@@ -70,13 +70,7 @@ export function decodeChunks(
     ok = true;
   }
   if (!ok) return undefined;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
+  return concatBytes(parts);
 }
 
 /** A NUL-terminated name at `o` in the data, or '' when it is out of reach. */

@@ -3,6 +3,7 @@
 // three repeated offsets, optional resets every N frames (CHM) and the E8 call translation. The
 // caller says how long the stream is and how much of it to read; where a member lies in it is the
 // container's business. Follows libmspack's lzxd, which ClamAV uses: matches may not cross a frame.
+import { concatBytes } from '../read.js';
 import { BitReader, HuffmanTable, LzxError } from './bits.js';
 
 /** Output is produced, translated and realigned in frames of this size. */
@@ -98,19 +99,10 @@ export class LzxStream {
   /** The next `n` bytes of output (fewer, with `error`, when the stream is damaged or ends). */
   read(n: number): LzxRead {
     const parts: Uint8Array[] = [];
-    let got = 0;
     const error = this.advance(n, (chunk) => {
       parts.push(chunk.slice());
-      got += chunk.length;
     });
-    if (parts.length === 1) return withError(parts[0] as Uint8Array, error);
-    const data = new Uint8Array(got);
-    let at = 0;
-    for (const p of parts) {
-      data.set(p, at);
-      at += p.length;
-    }
-    return withError(data, error);
+    return withError(parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(parts), error);
   }
 
   /** Decodes and drops `n` bytes; a message when the stream stops first. */

@@ -10,6 +10,7 @@
 // - a copy token that cannot be read whole, a chunk header cut short, or an empty result fails
 //   the whole stream.
 // Finding the streams and using the text is the callers' business.
+import { concatBytes } from '../read.js';
 
 /** ClamAV's decompression window, the size of one decompressed chunk. */
 const WINDOW = 4096;
@@ -40,13 +41,7 @@ class Sink {
     return true;
   }
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(this.parts);
   }
 }
 

@@ -3,6 +3,7 @@
 // code page, version, ...) written as ClamAV's `REM` lines, and the bounded text they go into.
 // The MODULE records are project.ts's.
 
+import { concatBytes } from '../read.js';
 import { toUtf8 } from './codepage.js';
 
 /** A record's identifier and the size of its body. */
@@ -113,13 +114,7 @@ export class TextOut {
   }
 
   result(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(this.parts);
   }
 }
 
