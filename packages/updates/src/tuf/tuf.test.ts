@@ -333,6 +333,20 @@ describe('signature updates through TUF and the transparency log', () => {
     await assert.rejects(update({ ...client(), mirrors: [gated] }), /HTTP 403/);
   });
 
+  it('gives up on a mirror that never answers within its deadline, and goes on to the next', async () => {
+    // Accepts connections and never replies: a hung mirror (or one that tarpits clients).
+    const hungUrl = await listen(createServer(() => undefined));
+    const o = { ...client(), mirrors: [hungUrl], timeoutMs: 500 };
+    const started = Date.now();
+    await assert.rejects(update(o), (e: unknown) => e instanceof UpdateError && e.code === 'E_IO');
+    assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+    assert.equal(readdirSync(o.dir).includes('daily.db'), false, 'nothing installed');
+    const r = await update({ ...o, mirrors: [hungUrl, url] });
+    assert.equal(r.status, 'updated');
+    assert.equal(r.skipped.length, 1);
+    assert.match(r.skipped[0]?.why ?? '', /time|abort/i);
+  });
+
   it('goes on to the next mirror when one is down, and says which', async () => {
     const o = { ...client(), mirrors: ['http://127.0.0.1:9', url] };
     const r = await update(o);
