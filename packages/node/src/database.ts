@@ -140,6 +140,19 @@ function databaseFilesIn(dir: string): string[] {
   return names.filter((n) => !(n.endsWith('.cvd') && names.includes(`${n.slice(0, -4)}.cld`)));
 }
 
+const CVD_MAGIC = new TextEncoder().encode('ClamAV-VDB:');
+
+/**
+ * The name a file given by path is parsed under: its own, unless it holds a ClamAV container
+ * under another name (an update client keeps whatever release it takes as `daily.db`): then
+ * `.cvd` when its body is gzip-compressed, `.cld` when it is a plain tar, as freshclam writes them.
+ */
+function containerName(name: string, bytes: Uint8Array): string {
+  if (/\.c[vlu]d$/i.test(name) || !CVD_MAGIC.every((b, i) => bytes[i] === b)) return name;
+  const gzip = bytes[512] === 0x1f && bytes[513] === 0x8b;
+  return `${name.replace(/\.[^.]*$/, '')}.${gzip ? 'cvd' : 'cld'}`;
+}
+
 /** The database files a -d argument names: the file itself, or a directory's database files. */
 export function readDatabaseInputs(path: string): DatabaseInput[] {
   let st: ReturnType<typeof statSync>;
@@ -148,7 +161,10 @@ export function readDatabaseInputs(path: string): DatabaseInput[] {
   } catch (e) {
     throw ioError(path, e);
   }
-  if (!st.isDirectory()) return [{ name: basename(path), bytes: readBytes(path) }];
+  if (!st.isDirectory()) {
+    const bytes = readBytes(path);
+    return [{ name: containerName(basename(path), bytes), bytes }];
+  }
   const kept = databaseFilesIn(path);
   if (kept.length === 0)
     throw new VigilError('E_IO', `No supported database files found in ${path}`, { details: { path } });

@@ -3,6 +3,7 @@
 // --jobs, --file-list, filters, and db compile/info.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -16,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { tar } from '@vigil/engine/test-support/archives';
 import { foundLines, run, vigilBin } from './peer.js';
 
 let dir = '';
@@ -91,6 +93,22 @@ test('a malformed signature line stops the load with file, line, column and reas
     r.stderr,
     /ERROR: Malformed database: 1 bad line\(s\)\nx\.ndb:2:11: error S004: 'zz' is not a hex byte, wildcard or operator/,
   );
+});
+
+test("a ClamAV container kept under another name (an update client's daily.db) is read as one", () => {
+  const members = tar([
+    { name: 'test.ndb', data: new TextEncoder().encode('Test.Container:0:*:766967696c2d636c64\n') },
+  ]);
+  const md5 = createHash('md5').update(members).digest('hex');
+  const header = `ClamAV-VDB:24 Nov 2026 10-00 +0000:7:1:90:${md5}:x:vigil-test:0`.padEnd(512, ' ');
+  const db = join(dir, 'daily.db');
+  writeFileSync(db, Buffer.concat([Buffer.from(header), members]));
+  const sample = join(dir, 'cld-sample.txt');
+  writeFileSync(sample, 'a vigil-cld sample\n');
+  const r = vigil(['scan', '--no-summary', '-d', db, sample]);
+  // A .cld's names are official: no .UNOFFICIAL suffix, as clamscan prints them.
+  assert.equal(r.stdout, `${sample}: Test.Container FOUND\n`, r.stderr);
+  assert.equal(r.status, 1);
 });
 
 test('a truncated CVD and a corrupt compiled database are refused with the reason (exit 2)', () => {
