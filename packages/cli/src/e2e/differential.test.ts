@@ -356,3 +356,45 @@ test('HTML over MaxHTMLNoTags is matched in its whole normalised form only, as c
     assert.deepEqual(foundLines(run(vigilBin, ['scan', ...args]).stdout), clam);
   }
 });
+
+test("scripts are matched in ClamAV's normalised JavaScript form, as HTML and as text", () => {
+  const work = join(dir, 'html-script');
+  mkdirSync(work, { recursive: true });
+  const files: Record<string, string> = {
+    'rename.html':
+      '<html><script type="text/javascript">\nvar Foo = \'Hello\' + "World";\n' +
+      'function bar(x, y) { var z = x + y; return z * 007 + 1.50 + 0x41; }\n// note this\n</script></html>\n',
+    'strings.html': '<p>t</p><SCRIPT>document.write("\\x41\\u0042\\tC", unescape("%64%u0065"));</SCRIPT>\n',
+    'two.html': '<script src="a.js"></script>\n<script language="vbscript">Dim A\nA = 1</script>\n',
+    'eval.html': '<body><script>eval("var Secret = 1; Secret++;"); f((1, "open\n',
+    'plain.html': '<html><body><p>var n000="helloworld";</p></body></html>\n',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
+  const hex = (t: string) => Buffer.from(t, 'latin1').toString('hex');
+  const sigs = join(work, 'script.ndb');
+  const probes: [string, number, string][] = [
+    ['Js.Rename', 3, '<script>var n000="helloworld";function n001(n002,n003){var n004=n002+n003;'],
+    ['Js.Numbers', 3, 'return n004*7+1.5+0 x41;}note this</script>'],
+    ['Js.Strings', 3, '<script>document.write("ab c","de");</script>'],
+    ['Js.Separator', 3, '<script></script>\n<script>dim a a=1</script>'],
+    ['Js.Eval', 3, '<script>var n000=1;n000++;f((1,"open "))</script>'],
+    ['Js.AsText', 7, '</script>\n<script>dim a'],
+    ['Js.Raw', 0, 'function n001(n002,n003)'],
+    ['Js.Original', 3, 'var foo = "hello"'],
+  ];
+  writeFileSync(sigs, probes.map(([n, t, p]) => `${n}:${t}:*:${hex(p)}\n`).join(''));
+  const args = ['--allmatch', '--no-summary', '-d', sigs, ...Object.keys(files).map((f) => join(work, f))];
+  const clam = foundLines(run('clamscan', args).stdout);
+  const at = (f: string, n: string) => `${join(work, f)}: ${n}.UNOFFICIAL FOUND`;
+  const want = [
+    at('rename.html', 'Js.Rename'),
+    at('rename.html', 'Js.Numbers'),
+    at('rename.html', 'Js.Raw'),
+    at('strings.html', 'Js.Strings'),
+    at('two.html', 'Js.Separator'),
+    at('two.html', 'Js.AsText'),
+    at('eval.html', 'Js.Eval'),
+  ];
+  assert.deepEqual([...clam].sort(), want.sort(), 'clamscan, as this test describes it');
+  assert.deepEqual(foundLines(run(vigilBin, ['scan', ...args]).stdout), clam);
+});

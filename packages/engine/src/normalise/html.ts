@@ -6,13 +6,18 @@
 //   - its text: what lies outside tags, tags counting as word breaks (`Hel<b>lo` is `hel lo`);
 //   - its links: the values of href and src attributes in their own case, each followed by a
 //     space, after a leading space (` Pic.PNG Page.HTML `).
-// At most `maxBytes` of input are normalised (MaxHTMLNormalize); the rest is left out and reported.
+// A fourth view, `script`, holds the bodies of its `<script>` elements normalised as JavaScript
+// (see js.ts). At most `maxBytes` of input are normalised (MaxHTMLNormalize); the rest is left out
+// and reported.
 
 export interface HtmlViews {
   readonly views: readonly Uint8Array[];
+  /** The normalised scripts (ClamAV's `javascript` file); empty when there is no `<script>`. */
+  readonly script: Uint8Array;
   readonly limitHit: boolean;
 }
 
+import { normaliseScripts, scriptEnd } from './js.js';
 import { keep, scratch } from './scratch.js';
 import { isSpace } from './text.js';
 
@@ -119,6 +124,13 @@ function collectLinks(d: Uint8Array, start: number, end: number, links: Bytes): 
   }
 }
 
+/** Whether the tag `d[start, end)` (between `<` and `>`) is a script start tag. */
+function isScriptTag(d: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 6 || !(end - start === 6 || isSpace(d[start + 6] as number))) return false;
+  for (let k = 0; k < 6; k++) if (lower(d[start + k] as number) !== 'script'.charCodeAt(k)) return false;
+  return true;
+}
+
 /** The views of `data`; valid until the next call (the buffers are reused). */
 export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): HtmlViews {
   const limitHit = data.length > opts.maxBytes;
@@ -128,6 +140,9 @@ export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): Htm
   const links = new Bytes('html-links', 256);
   links.put(0x20);
   let tagStart = -1;
+  // Script bodies, and where the last one ends: a `<script>` inside a script starts nothing.
+  const scripts: [number, number][] = [];
+  let scriptUntil = 0;
   for (let i = 0; i < d.length; i++) {
     const b = d[i] as number;
     const inTag = tagStart >= 0;
@@ -154,8 +169,15 @@ export function normaliseHtml(data: Uint8Array, opts: { maxBytes: number }): Htm
     if (tagStart < 0) text.push(b, false);
     if (b === GT && tagStart >= 0) {
       collectLinks(d, tagStart + 1, i, links);
+      if (tagStart >= scriptUntil && isScriptTag(d, tagStart + 1, i)) {
+        let start = i + 1;
+        while (start < d.length && isSpace(d[start] as number)) start++;
+        scriptUntil = scriptEnd(d, start);
+        scripts.push([start, scriptUntil]);
+      }
       tagStart = -1;
     }
   }
-  return { views: [full.done(), text.done(), links.done()], limitHit };
+  const views = [full.done(), text.done(), links.done()];
+  return { views, script: normaliseScripts(d, scripts), limitHit };
 }

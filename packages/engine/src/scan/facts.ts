@@ -32,6 +32,11 @@ export function* normalisedViews(run: ScanRun, data: Uint8Array, facts: FileFact
     const noTags = data.length <= run.options.maxHtmlNoTags;
     if (!noTags) run.warnings.push(`HTML of ${data.length} bytes: text and link views skipped (over MaxHTMLNoTags)`);
     for (const view of noTags ? html.views : html.views.slice(0, 1)) yield ['html', view];
+    // ClamAV scans its normalised scripts twice, as HTML and as ASCII text, whatever MaxHTMLNoTags says.
+    if (html.script.length > 0) {
+      yield ['html', html.script];
+      yield ['text', html.script];
+    }
   }
   if (!html && facts.type.startsWith('CL_TYPE_TEXT') && (groups.text !== undefined || groups.raw !== undefined)) {
     yield ['text', normaliseText(data)];
