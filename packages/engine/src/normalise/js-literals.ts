@@ -79,14 +79,3 @@ export function atoi(digits: string): string {
   if (v > 0x7fffffffffffffffn) v = 0x7fffffffffffffffn;
   return BigInt.asIntN(32, v).toString();
 }
-
-/** printf's %g (six significant digits). */
-export function formatG(v: number): string {
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan';
-  if (v === 0) return '0';
-  const [mant = '0', expText = '0'] = v.toExponential(5).split('e');
-  const exp = Number(expText);
-  const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
-  if (exp < -4 || exp >= 6) return `${trim(mant)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return trim(v.toFixed(5 - exp));
-}

@@ -2,7 +2,7 @@
 // UTF-16 narrowing, and the EA06 token decompiler (its text, its stops and its cap).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatG, hex } from './cformat.js';
+import { formatG, hex } from '../../normalise/cformat.js';
 import { lameDecrypt, mtDecrypt } from './ciphers.js';
 import { decompile, narrow } from './script.js';
 

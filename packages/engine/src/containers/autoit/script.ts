@@ -2,8 +2,9 @@
 // writes the same text: keywords and function names from their IDs, numbers as C prints them,
 // names and strings (XORed with their length, UTF-16) narrowed to bytes, one line per end-of-line
 // token. What the text means is left to the signatures.
+
+import { formatG, hex } from '../../normalise/cformat.js';
 import { u32le } from '../read.js';
-import { formatG, hex } from './cformat.js';
 import { FUNCTIONS, KEYWORDS } from './names.js';
 
 /** The decompiled text; `error` says where decoding stopped early, `over` that it passed the cap. */

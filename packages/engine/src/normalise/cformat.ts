@@ -1,5 +1,5 @@
-// C printf's renderings that the EA06 script text uses (`%g`, `0x%08x`, `0x%016lx`), so that
-// decompiled numbers read byte for byte as ClamAV writes them (glibc: ties to even, "-nan").
+// C printf's renderings that ClamAV's output carries (`%g`, `0x%08x`, `0x%016lx`): AutoIt's EA06
+// script text and the JS normaliser's numbers read byte for byte as ClamAV writes them (glibc: ties to even).
 
 /** `0x` and `v` as `width` lowercase hex digits. */
 export function hex(v: bigint | number, width: number): string {
