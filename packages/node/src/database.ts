@@ -144,13 +144,14 @@ const CVD_MAGIC = new TextEncoder().encode('ClamAV-VDB:');
 
 /**
  * The name a file given by path is parsed under: its own, unless it holds a ClamAV container
- * under another name (an update client keeps whatever release it takes as `daily.db`): then
- * `.cvd` when its body is gzip-compressed, `.cld` when it is a plain tar, as freshclam writes them.
+ * under another name (an update client keeps whatever release it takes as `daily.db`): then that
+ * name with `.cvd` added when its body is gzip-compressed, `.cld` when it is a plain tar, as
+ * freshclam writes them (`daily.db.cvd`: messages still name the file).
  */
 function containerName(name: string, bytes: Uint8Array): string {
   if (/\.c[vlu]d$/i.test(name) || !CVD_MAGIC.every((b, i) => bytes[i] === b)) return name;
   const gzip = bytes[512] === 0x1f && bytes[513] === 0x8b;
-  return `${name.replace(/\.[^.]*$/, '')}.${gzip ? 'cvd' : 'cld'}`;
+  return `${name}.${gzip ? 'cvd' : 'cld'}`;
 }
 
 /** The database files a -d argument names: the file itself, or a directory's database files. */

@@ -96,3 +96,17 @@ test('a .cld (what freshclam builds, plain tar) loads as official: names without
   const { database } = load('test.cld', container(tar(MEMBERS)));
   assert.equal(database.info.sources[0]?.official, true);
 });
+
+test('a .cld whose tar is cut short or missing is refused, not loaded as empty', () => {
+  const whole = tar(MEMBERS);
+  for (const [body, why] of [
+    [whole.subarray(0, 1024 + 512 + 10), /tar entry 'test\.hdb' is truncated/],
+    [new TextEncoder().encode('truncated'), /the tar archive is cut short \(9 stray bytes at byte 0\)/],
+    [new Uint8Array(0), /holds no tar archive/],
+  ] as const) {
+    assert.throws(
+      () => load('test.cld', container(body)),
+      (e) => isVigilError(e, 'E_SIGNATURE') && why.test(e.message),
+    );
+  }
+});

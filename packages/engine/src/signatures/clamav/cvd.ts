@@ -164,10 +164,11 @@ export function parseCvdHeader(bytes: Uint8Array): CvdHeader {
 /** Reads the members of a ustar/GNU tar. Truncation is an error; nothing is skipped silently. */
 export function readTar(tar: Uint8Array): CvdMember[] {
   const members: CvdMember[] = [];
+  if (tar.length === 0) throw bad('the container holds no tar archive');
   let at = 0;
   while (at + 512 <= tar.length) {
     const h = tar.subarray(at, at + 512);
-    if (h.every((b) => b === 0)) break;
+    if (h.every((b) => b === 0)) return members;
     let name = '';
     for (let i = 0; i < 100 && h[i] !== 0; i++) name += String.fromCharCode(h[i] as number);
     let sizeText = '';
@@ -182,6 +183,8 @@ export function readTar(tar: Uint8Array): CvdMember[] {
       members.push({ name: name.slice(name.lastIndexOf('/') + 1), bytes: tar.subarray(start, start + size) });
     at = start + Math.ceil(size / 512) * 512;
   }
+  // Without its end-of-archive block a tar must end exactly after its last entry.
+  if (at < tar.length) throw bad(`the tar archive is cut short (${tar.length - at} stray bytes at byte ${at})`);
   return members;
 }
 
