@@ -257,8 +257,9 @@ export class Daemon {
       for (const s of this.servers) s.close();
       for (const s of this.sockets) s.destroy();
       await this.service.close();
-      for (const f of this.ownFiles) rmSync(f, { force: true });
+      // Logged before the socket and PID files go, so that their going means the log is complete.
       this.log.info(`--- Stopped at ${ctime(new Date())}`);
+      for (const f of this.ownFiles) rmSync(f, { force: true });
       this.log.close();
       this.markStopped();
     })();
