@@ -70,9 +70,10 @@ class Writer {
     }
     this.byte(v);
   }
+  /** Appends `b` without copying it: the caller leaves it unchanged until `result()`. */
   bytes(b: Uint8Array): void {
     this.flush();
-    this.chunks.push(b.slice());
+    this.chunks.push(b);
   }
   flush(): void {
     if (this.n > 0) this.chunks.push(this.buf.slice(0, this.n));

@@ -7,6 +7,7 @@
 
 import { bytesSource } from '../bytesource.js';
 import { isoImageAt } from '../containers/iso9660/volume.js';
+import { NSIS_MAGIC } from '../containers/nsis/index.js';
 import { crc32, hasText, u16le, u32le } from '../containers/read.js';
 import { parsePe } from '../exe/index.js';
 import type { FileType } from '../filetypes/types.js';
@@ -39,7 +40,6 @@ const NOT_SEARCHED: ReadonlySet<FileType> = new Set([
 const AUTOIT = Uint8Array.from([
   0xa3, 0x48, 0x4b, 0xbe, 0x98, 0x6c, 0x4a, 0xa9, 0x99, 0x4c, 0x53, 0x0a, 0x86, 0xd6, 0x48, 0x7d,
 ]);
-const NSIS = Uint8Array.from([0xef, 0xbe, 0xad, 0xde, ...new TextEncoder().encode('NullsoftInst')]);
 const SEVEN_ZIP = Uint8Array.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]);
 /** RAR-SFX: the RAR 1.5-4.x marker only (ClamAV's built-in list has none for RAR 5). */
 const RAR = Uint8Array.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00]);
@@ -79,7 +79,7 @@ function signatureAt(d: Uint8Array, o: number): Candidate | undefined {
     case 0x52:
       return bytesAt(d, o, RAR) ? at('CL_TYPE_RAR', RAR.length) : undefined;
     case 0xef:
-      return bytesAt(d, o, NSIS) ? at('CL_TYPE_NULSFT', NSIS.length) : undefined;
+      return bytesAt(d, o, NSIS_MAGIC) ? at('CL_TYPE_NULSFT', NSIS_MAGIC.length) : undefined;
     case 0xa3:
       return bytesAt(d, o, AUTOIT) && hasText(d, o + 16, 'AU3!EA0') && (d[o + 23] === 0x35 || d[o + 23] === 0x36)
         ? at('CL_TYPE_AUTOIT', 24)

@@ -214,14 +214,17 @@ function matchViews(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
  */
 const UNPACKED_AFTER_RAW_PASS: ReadonlySet<FileType> = new Set(['CL_TYPE_MSEXE', 'CL_TYPE_PDF']);
 
+/** True (and reported) when the current layer is as deep as MaxRecursion allows: nothing in it is opened. */
+function atMaxRecursion(run: ScanRun): boolean {
+  if (run.layer.depth < run.options.maxRecursion) return false;
+  run.limit('MaxRecursion');
+  return true;
+}
+
 /** Unpacks a container layer with each handler for its type, within the limits. */
 function unpack(run: ScanRun, data: Uint8Array, facts: FileFacts, name: string): void {
   const handlers = handlersFor(facts.type, run.families);
-  if (handlers.length === 0) return;
-  if (run.layer.depth >= run.options.maxRecursion) {
-    run.limit('MaxRecursion');
-    return;
-  }
+  if (handlers.length === 0 || atMaxRecursion(run)) return;
   for (const handler of handlers) {
     if (run.done) return;
     unpackWith(run, handler, data, facts, name);
@@ -298,13 +301,8 @@ function unpackWith(run: ScanRun, handler: ContainerHandler, data: Uint8Array, f
  */
 function scanEmbedded(run: ScanRun, data: Uint8Array, facts: FileFacts): void {
   if (run.layer.embedded || run.families.size === 0) return;
-  const { options } = run;
-  const found = findEmbedded(data, facts.type, options);
-  if (found.length === 0) return;
-  if (run.layer.depth >= options.maxRecursion) {
-    run.limit('MaxRecursion');
-    return;
-  }
+  const found = findEmbedded(data, facts.type, run.options);
+  if (found.length === 0 || atMaxRecursion(run)) return;
   for (const f of found) {
     const family = f.type === 'CL_TYPE_MSEXE' ? 'pe' : 'archive';
     if (!run.families.has(family)) continue;

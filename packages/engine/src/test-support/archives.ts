@@ -24,6 +24,18 @@ export function put32(d: Uint8Array, o: number, v: number): void {
 export function letters(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => 97 + ((i * seed + (i >> 7)) % 26));
 }
+/** Deterministic pseudo-random bytes (xorshift32 from `seed`). */
+export function noise(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
 /** The parts one after another. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

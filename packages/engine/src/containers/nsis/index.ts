@@ -7,7 +7,8 @@ import { u32le } from '../read.js';
 import type { ContainerHandler, ExtractContext, Member } from '../types.js';
 import { Damaged, LzmaDecoder, lzmaProps } from '../xz/lzma.js';
 
-const MAGIC = Uint8Array.from([0xef, 0xbe, 0xad, 0xde, ...new TextEncoder().encode('NullsoftInst')]);
+/** NSIS's first-header signature, 4 bytes into the header (also what the embedded-file search looks for). */
+export const NSIS_MAGIC = Uint8Array.from([0xef, 0xbe, 0xad, 0xde, ...new TextEncoder().encode('NullsoftInst')]);
 const FIRST_HEADER = 28;
 const COMPRESSED = 0x80000000;
 const LZMA_PROPS = 0x5d;
@@ -15,7 +16,7 @@ const LZMA_PROPS = 0x5d;
 /** True when `d` starts with NSIS's first header (its magic 4 bytes in). */
 function isFirstHeader(d: Uint8Array): boolean {
   if (d.length < FIRST_HEADER) return false;
-  return MAGIC.every((b, k) => d[4 + k] === b);
+  return NSIS_MAGIC.every((b, k) => d[4 + k] === b);
 }
 
 /** Decodes an NSIS LZMA stream (5 property bytes, no size) until its end or its input's. */

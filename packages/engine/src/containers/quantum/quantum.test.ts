@@ -4,32 +4,16 @@
 // an error, never a throw.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { testEnv } from '../../test-support/env.js';
+import { noise } from '../../test-support/archives.js';
+import { runHandler } from '../../test-support/extract.js';
 import { quantumEncode, quantumInput } from '../../test-support/quantum-encoder.js';
+import { CLAM_EXE_SHA256, sha256, skipWithout, testFile } from '../../test-support/testfiles.js';
 import { cabHandler } from '../cab/index.js';
-import type { ExtractContext, Member } from '../types.js';
 import { QUANTUM_FRAME, QuantumStream } from './decode.js';
-
-const CLAM_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const CLAM_EXE = '/usr/share/clamav-testfiles/clam.exe';
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Text with repeats near and far, so that all three match kinds and many offset slots occur. */
 function prose(n: number): Uint8Array {
@@ -133,23 +117,14 @@ function quantumCab(files: readonly [string, Uint8Array][], bits: number): Uint8
   return Uint8Array.from([...header, ...folder, ...table, ...blocks]);
 }
 
-function extract(cab: Uint8Array): { members: Member[]; broken: string[] } {
-  const broken: string[] = [];
-  const ctx: ExtractContext = {
-    env: testEnv,
-    name: 'q.cab',
-    maxMemberSize: 1 << 26,
-    tooBig: () => {},
-    encrypted: () => {},
-    broken: (w) => broken.push(w),
-  };
-  return { members: [...cabHandler.extract(cab, ctx)], broken };
+function extract(cab: Uint8Array) {
+  return runHandler(cabHandler, cab, { name: 'q.cab', maxMemberSize: 1 << 26 });
 }
 
 test('a Quantum cabinet: clam.exe comes out of its second frame, and clamscan finds it too', {
-  skip: existsSync(CLAM_EXE) ? false : 'clamav-testfiles is not installed',
+  skip: skipWithout('clam.exe'),
 }, () => {
-  const clam = new Uint8Array(readFileSync(CLAM_EXE));
+  const clam = testFile('clam.exe');
   const pad = prose(QUANTUM_FRAME + 3000);
   for (const bits of [10, 16, 21]) {
     const cab = quantumCab(
@@ -166,11 +141,11 @@ test('a Quantum cabinet: clam.exe comes out of its second frame, and clamscan fi
       ['notes.txt', 'clam.exe'],
     );
     assert.ok(Buffer.from(r.members[0]?.data ?? []).equals(Buffer.from(pad)));
-    assert.equal(sha256(r.members[1]?.data ?? new Uint8Array(0)), CLAM_SHA256);
+    assert.equal(sha256(r.members[1]?.data ?? new Uint8Array(0)), CLAM_EXE_SHA256);
     if (spawnSync('clamscan', ['--version']).status !== 0) continue;
     const dir = mkdtempSync(join(tmpdir(), 'vigil-quantum-'));
     try {
-      writeFileSync(join(dir, 'clam.hsb'), `${CLAM_SHA256}:544:ClamAV-Test-File\n`);
+      writeFileSync(join(dir, 'clam.hsb'), `${CLAM_EXE_SHA256}:544:ClamAV-Test-File\n`);
       writeFileSync(join(dir, 'q.cab'), cab);
       const c = spawnSync('clamscan', ['--no-summary', '-d', join(dir, 'clam.hsb'), join(dir, 'q.cab')], {
         encoding: 'utf8',

@@ -3,23 +3,20 @@
 // report, and sizes claimed by a hostile header never allocated.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { bytesSource } from '../../bytesource.js';
 import { recogniseType } from '../../filetypes/recognise.js';
-import { testEnv } from '../../test-support/env.js';
-import type { ExtractContext, Member } from '../types.js';
+import { noise } from '../../test-support/archives.js';
+import { runHandler } from '../../test-support/extract.js';
+import { CLAM_EXE_SHA256, hasTestFile, sha256, testFile } from '../../test-support/testfiles.js';
 import { decodeZstd, zstdHandler } from './index.js';
 import { xxh64 } from './xxh64.js';
 
-const CLAM_SHA256 = '71e7b604d18aefd839e51a39c88df8383bb4c071dc31f87f00a2b5df580d4495';
-const CLAM_EXE = '/usr/share/clamav-testfiles/clam.exe';
 const HAVE_ZSTD = spawnSync('zstd', ['--version']).status === 0;
 const NO_ZSTD = HAVE_ZSTD ? false : 'the zstd tool is not installed (apt-get install zstd)';
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-zstd-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -33,19 +30,6 @@ function zstd(data: Uint8Array, args: readonly string[]): Uint8Array {
   return new Uint8Array(r.stdout);
 }
 
-/** Deterministic pseudo-random bytes. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 /** Text-like bytes: words of a small vocabulary, so every entropy stage has work to do. */
 function prose(n: number): Uint8Array {
   const words = ['archive', 'block', 'frame', 'literal', 'match', 'offset', 'the', 'of', 'a', 'zstd', '\n', 'scan'];
@@ -55,24 +39,8 @@ function prose(n: number): Uint8Array {
   return new TextEncoder().encode(s.slice(0, n));
 }
 
-interface Run {
-  readonly members: Member[];
-  readonly broken: string[];
-  readonly tooBig: string[];
-}
-
-function run(data: Uint8Array, name = 'x.zst', maxMemberSize = 1 << 26): Run {
-  const broken: string[] = [];
-  const tooBig: string[] = [];
-  const ctx: ExtractContext = {
-    env: testEnv,
-    name,
-    maxMemberSize,
-    tooBig: (n) => tooBig.push(n),
-    encrypted: () => {},
-    broken: (w) => broken.push(w),
-  };
-  return { members: [...zstdHandler.extract(data, ctx)], broken, tooBig };
+function run(data: Uint8Array, name = 'x.zst', maxMemberSize = 1 << 26) {
+  return runHandler(zstdHandler, data, { name, maxMemberSize });
 }
 
 const hex = (h: number, l: number) => h.toString(16).padStart(8, '0') + l.toString(16).padStart(8, '0');
@@ -141,14 +109,14 @@ test('concatenated frames and skippable frames give one member, named after the 
 });
 
 test("clam.exe compressed with zstd decodes to ClamAV's test program", {
-  skip: NO_ZSTD || !existsSync(CLAM_EXE) ? 'zstd or clamav-testfiles is missing' : false,
+  skip: NO_ZSTD || !hasTestFile('clam.exe') ? 'zstd or clamav-testfiles is missing' : false,
 }, () => {
-  const packed = zstd(readFileSync(CLAM_EXE), ['--ultra', '-22']);
+  const packed = zstd(testFile('clam.exe'), ['--ultra', '-22']);
   assert.equal(recogniseType(bytesSource(packed), []), 'CL_TYPE_ZSTD');
   const r = run(packed, 'clam.exe.zst');
   assert.deepEqual(r.broken, []);
   assert.equal(r.members[0]?.name, 'clam.exe');
-  assert.equal(sha256(r.members[0]?.data ?? new Uint8Array(0)), CLAM_SHA256);
+  assert.equal(sha256(r.members[0]?.data ?? new Uint8Array(0)), CLAM_EXE_SHA256);
 });
 
 /** A frame: header descriptor, optional window byte, content size, then blocks and a checksum. */
@@ -224,7 +192,10 @@ test('hostile sizes: a huge content size or window is never allocated; output st
   const window = 0xff;
   const blocks = Array.from({ length: 4000 }, (_, i) => [...blockHeader(i === 3999, 1, 128 * 1024), 0x90]);
   const bomb = run(frame({ fhd: 0x00, window, blocks }), 'bomb.zst', 1 << 20);
-  assert.deepEqual(bomb.tooBig, ['bomb']);
+  assert.deepEqual(
+    bomb.tooBig.map(([n]) => n),
+    ['bomb'],
+  );
   assert.ok((bomb.members[0]?.data.length ?? 0) <= 1 << 20);
 });
 
