@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createScanner, formatDiagnostic, resolveScanOptions, type ScanOptions } from '@vigil/engine';
 import {
+  closeDatabase,
   DEFAULT_DATABASE_DIR,
   defaultCacheDir,
   loadDatabase,
@@ -201,7 +202,7 @@ export async function runScan(argv: readonly string[]): Promise<number> {
   const jobs = Math.max(1, (values.get('jobs') as number | undefined) ?? availableParallelism());
   const pool =
     jobs > 1 && fileCount >= POOL_MIN_FILES
-      ? new ScanPool(Math.min(jobs, fileCount), { shared: loaded.shared, options })
+      ? new ScanPool(Math.min(jobs, fileCount), { database: loaded, options })
       : undefined;
   const pending = entries.map((e) => (e.kind === 'file' ? pool?.scan(e.path) : undefined));
 
@@ -225,6 +226,7 @@ export async function runScan(argv: readonly string[]): Promise<number> {
     }
   }
   await pool?.close();
+  closeDatabase(loaded);
   out.clearProgress();
 
   const totals = report.totals;

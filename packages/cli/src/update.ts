@@ -2,7 +2,8 @@
 // TUF and the transparency log, test-loaded before it replaces the one in use.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadDatabase } from '@vigil/node';
+import { checkDatabase } from '@vigil/engine';
+import { closeDatabase, loadDatabase } from '@vigil/node';
 import { helpText, type OptionSpec, parseArgs, usageError } from './args.js';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -63,9 +64,15 @@ export async function runUpdate(argv: readonly string[]): Promise<number> {
     mirrors: all,
     channel,
     log: policy,
-    // A database that does not load is never switched in.
+    // A database that does not load is never switched in, nor one with a damaged page in the hash
+    // tables that opening leaves in the file.
     testLoad: (path) => {
-      loadDatabase([path], { detectPua: false });
+      const loaded = loadDatabase([path], { detectPua: false });
+      try {
+        checkDatabase(loaded.database);
+      } finally {
+        closeDatabase(loaded);
+      }
     },
   });
   for (const s of r.skipped) process.stderr.write(`WARNING: mirror ${s.mirror} skipped: ${s.why}\n`);

@@ -12,6 +12,8 @@ try {
   reply = {
     ok: {
       shared: loaded.shared,
+      // Not the descriptor: this thread's close when it ends. The daemon opens the file again.
+      ...(loaded.file !== undefined ? { file: loaded.file } : {}),
       info: loaded.database.info,
       warnings: loaded.diagnostics.map(formatDiagnostic),
       ...(loaded.cacheFile !== undefined ? { compiledFile: loaded.cacheFile } : {}),

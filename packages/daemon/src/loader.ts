@@ -3,6 +3,7 @@
 // SharedArrayBuffer and hands that over without a copy.
 import { Worker } from 'node:worker_threads';
 import type { DatabaseInfo } from '@vigil/engine';
+import { reopenShared, type SharedDatabase } from '@vigil/node';
 import { ctime } from './log.js';
 
 export interface LoadRequest {
@@ -13,8 +14,7 @@ export interface LoadRequest {
   readonly cacheDirectory: string | undefined;
 }
 
-export interface LoadedSignatures {
-  readonly shared: Uint8Array;
+export interface LoadedSignatures extends SharedDatabase {
   readonly info: DatabaseInfo;
   /** Warnings from parsing, one line each. */
   readonly warnings: readonly string[];
@@ -51,7 +51,13 @@ export function loadSignatures(request: LoadRequest): Promise<LoadedSignatures> 
     w.once('message', (m: LoaderReply) => {
       void w.terminate();
       if ('error' in m) reject(new Error(m.error));
-      else resolve({ ...m.ok, version: databaseVersion(m.ok.info) });
+      else {
+        try {
+          resolve({ ...m.ok, ...reopenShared(m.ok), version: databaseVersion(m.ok.info) });
+        } catch (e) {
+          reject(e);
+        }
+      }
     });
     w.once('error', (e) => reject(e));
     w.once('exit', (code) => reject(new Error(`the database loader stopped (exit code ${code})`)));

@@ -9,7 +9,7 @@ import { lstat, opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ScanOptions } from '@vigil/engine';
-import { defaultCacheDir, type FileOutcome, type ScanJob, ScanPool } from '@vigil/node';
+import { closeDatabase, defaultCacheDir, type FileOutcome, type ScanJob, ScanPool } from '@vigil/node';
 import type { DaemonConfig } from './config.js';
 import { type LoadedSignatures, loadSignatures } from './loader.js';
 import type { Logger } from './log.js';
@@ -93,7 +93,7 @@ export class ScanService {
     if (!this.config.scan.detectPua) this.log.info('Not loading PUA signatures.');
     this.signatures = await this.load();
     this.log.info(`Loaded ${this.signatures.info.total} signatures.`);
-    this.pool = new ScanPool(this.poolSize, { shared: this.signatures.shared, options: this.config.scan });
+    this.pool = new ScanPool(this.poolSize, { database: this.signatures, options: this.config.scan });
   }
 
   get database(): LoadedSignatures {
@@ -124,8 +124,11 @@ export class ScanService {
     try {
       if (this.config.concurrentDatabaseReload) {
         const loaded = await this.load();
+        const old = this.signatures;
         this.signatures = loaded;
-        pool.setDatabase(loaded.shared);
+        void pool.setDatabase(loaded).then(() => {
+          if (old !== undefined) closeDatabase(old);
+        });
       } else {
         await this.reloadPaused(pool);
       }
@@ -152,6 +155,7 @@ export class ScanService {
     try {
       await this.idle();
       await pool.close();
+      if (this.signatures !== undefined) closeDatabase(this.signatures);
       this.signatures = undefined;
       try {
         this.signatures = await this.load();
@@ -160,7 +164,7 @@ export class ScanService {
         if (fallback !== undefined) this.signatures = await this.load(fallback).catch(() => undefined);
       }
       if (this.signatures === undefined) throw new FatalError(`no database to scan with: ${String(failure)}`);
-      this.pool = new ScanPool(this.poolSize, { shared: this.signatures.shared, options: this.config.scan });
+      this.pool = new ScanPool(this.poolSize, { database: this.signatures, options: this.config.scan });
     } finally {
       this.paused = undefined;
       resume();
@@ -346,5 +350,6 @@ export class ScanService {
 
   async close(): Promise<void> {
     await this.pool?.close();
+    if (this.signatures !== undefined) closeDatabase(this.signatures);
   }
 }

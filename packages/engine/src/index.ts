@@ -3,13 +3,16 @@ export { type ByteSource, bytesSource } from './bytesource.js';
 export {
   type Allocate,
   type CompileResult,
+  checkDatabase,
   compileDatabase,
+  compiledLayout,
   type Database,
   type DatabaseInfo,
   type DatabaseInput,
   isCompiledDatabase,
   type LoadOptions,
   openDatabase,
+  type PageSource,
   serializeDatabase,
 } from './database/api.js';
 export type { DeflateFormat, EngineEnv, HashAlgo, Inflated } from './env.js';

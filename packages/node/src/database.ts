@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -20,13 +21,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   compileDatabase,
+  compiledLayout,
   type Database,
   type DatabaseInput,
   type Diagnostic,
   isCompiledDatabase,
   isDatabaseFileName,
+  isVigilError,
   type LoadOptions,
   openDatabase,
+  type PageSource,
   serializeDatabase,
   VigilError,
 } from '@vigil/engine';
@@ -40,10 +44,29 @@ export interface DatabaseCache {
   readonly dir: string;
 }
 
-export interface LoadedDatabase {
-  readonly database: Database;
-  /** The serialized database in shared memory: hand it to workers. */
+/**
+ * A database as threads share it: its bytes in shared memory and, when it was opened from a
+ * compiled file, that file's descriptor, which its paged sections (the hash tables) are read from
+ * as lookups need them. Descriptors are the process's, so every thread reads through the same one;
+ * `closeDatabase` closes it once no thread uses the database.
+ */
+export interface SharedDatabase {
+  /** The whole compiled database, or its resident part when `fd` is set. */
   readonly shared: Uint8Array;
+  readonly fd?: number;
+  /** The file `fd` reads, to open it again from another thread (`reopenShared`). */
+  readonly file?: PagedFile;
+}
+
+/** Which file a database's pages are in: its path and identity (a file put in its place is another). */
+export interface PagedFile {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+export interface LoadedDatabase extends SharedDatabase {
+  readonly database: Database;
   /** Warnings from parsing (errors throw). */
   readonly diagnostics: readonly Diagnostic[];
   /** True when the input was already a compiled database. */
@@ -185,23 +208,84 @@ function readHead(path: string): Uint8Array {
   }
 }
 
-/** Reads a file straight into shared memory: one copy of a large compiled database, not two. */
-function readShared(path: string, size: number): Uint8Array {
-  const shared = new Uint8Array(new SharedArrayBuffer(size));
+/** Pages of an open compiled file, read as lookups need them (the page cache keeps them warm). */
+function filePages(fd: number, size: number): PageSource {
+  return {
+    size,
+    read(offset, length) {
+      const out = new Uint8Array(length);
+      let n = 0;
+      while (n < length) {
+        const got = readSync(fd, out, n, length - n, offset + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return out.subarray(0, n);
+    },
+  };
+}
+
+/** Opens a shared database in this thread (see SharedDatabase). */
+export function openShared(db: SharedDatabase): Database {
+  const pages = db.fd === undefined ? undefined : filePages(db.fd, fstatSync(db.fd).size);
+  return openDatabase(db.shared, nodeEnv, pages);
+}
+
+/**
+ * A database loaded by a thread that has ended (which closed its descriptors), with its file opened
+ * again here. Throws E_IO when another file has taken its path meanwhile.
+ */
+export function reopenShared(db: SharedDatabase): SharedDatabase {
+  const file = db.file;
+  if (file === undefined) return { shared: db.shared };
+  let fd: number | undefined;
+  try {
+    fd = openSync(file.path, 'r');
+    const st = fstatSync(fd);
+    if (st.dev !== file.dev || st.ino !== file.ino) throw new Error('another file took its place while it loaded');
+    return { shared: db.shared, fd, file };
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    throw ioError(file.path, e);
+  }
+}
+
+/** Closes the file a shared database reads its pages from; call it once no thread scans with it. */
+export function closeDatabase(db: SharedDatabase): void {
+  if (db.fd === undefined) return;
+  try {
+    closeSync(db.fd);
+  } catch {
+    // Already closed: nothing is lost.
+  }
+}
+
+/**
+ * Opens a compiled database file: its resident part read straight into shared memory (one copy,
+ * not two), its paged sections left in the file, read through the descriptor kept open.
+ */
+function openCompiledFile(path: string): SharedDatabase & { readonly database: Database } {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    for (let off = 0; off < size; ) {
-      const n = readSync(fd, shared, off, size - off, off);
-      if (n === 0) throw new Error(`the file shrank while being read (${off} of ${size} bytes)`);
+    const head = new Uint8Array(64);
+    readSync(fd, head, 0, head.length, 0);
+    const { residentLength, totalLength } = compiledLayout(head);
+    const shared = new Uint8Array(new SharedArrayBuffer(Math.min(residentLength, fstatSync(fd).size)));
+    for (let off = 0; off < shared.length; ) {
+      const n = readSync(fd, shared, off, shared.length - off, off);
+      if (n === 0) throw new Error(`the file shrank while being read (${off} of ${shared.length} bytes)`);
       off += n;
     }
+    const st = fstatSync(fd);
+    const db = totalLength > residentLength ? { shared, fd, file: { path, dev: st.dev, ino: st.ino } } : { shared };
+    const database = openShared(db);
+    if (db.fd === undefined) closeSync(fd);
+    return { ...db, database };
   } catch (e) {
-    throw ioError(path, e);
-  } finally {
     if (fd !== undefined) closeSync(fd);
+    throw isVigilError(e) ? e : ioError(path, e);
   }
-  return shared;
 }
 
 /**
@@ -214,8 +298,7 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions, cac
     const only = paths[0] as string;
     const st = statSync(only, { throwIfNoEntry: false });
     if (st?.isFile() && isCompiledDatabase(readHead(only))) {
-      const shared = readShared(only, st.size);
-      return { database: openDatabase(shared, nodeEnv), shared, diagnostics: [], precompiled: true };
+      return { ...openCompiledFile(only), diagnostics: [], precompiled: true };
     }
   }
   if (cache !== undefined) {
@@ -224,15 +307,7 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions, cac
       file = join(cache.dir, `${cacheKey(paths, options)}.vdb`);
       const st = statSync(file, { throwIfNoEntry: false });
       if (st?.isFile()) {
-        const shared = readShared(file, st.size);
-        return {
-          database: openDatabase(shared, nodeEnv),
-          shared,
-          diagnostics: [],
-          precompiled: false,
-          cacheFile: file,
-          fromCache: true,
-        };
+        return { ...openCompiledFile(file), diagnostics: [], precompiled: false, cacheFile: file, fromCache: true };
       }
     } catch {
       // An unreadable or damaged cache entry is compiled again below (and replaced).
@@ -243,7 +318,8 @@ export function loadDatabase(paths: readonly string[], options: LoadOptions, cac
         mkdirSync(cache.dir, { recursive: true });
         writeFileAtomically(file, loaded.shared);
         pruneCache(cache.dir);
-        return { ...loaded, cacheFile: file, fromCache: false };
+        // Opened again from the file, so that its hash tables leave memory as they would next run.
+        return { ...openCompiledFile(file), diagnostics: [], precompiled: false, cacheFile: file, fromCache: false };
       } catch {
         // A cache that cannot be written only costs the next run the parse.
       }

@@ -3,9 +3,11 @@
 // process's descriptors). The pool hands out work as workers free up and resolves each job's
 // promise, so callers keep output in their own order. A worker that dies is replaced, and its job
 // reported as an error: the scan goes on. `setDatabase` swaps the database under running scans:
-// each worker takes the new one after its current job, and the old bytes go with the last of them.
+// each worker takes the new one after its current job and says so; the old bytes go with the last
+// of them, and the returned promise tells when the old database's file may be closed.
 import { Worker } from 'node:worker_threads';
 import type { ScanOptions } from '@vigil/engine';
+import type { SharedDatabase } from './database.js';
 import type { FileOutcome } from './scanfile.js';
 
 /** What a worker scans. `name` is the container name detections inside it are reported under. */
@@ -21,26 +23,43 @@ interface Task {
 }
 
 export interface WorkerInit {
-  readonly shared: Uint8Array;
+  readonly database: SharedDatabase;
   readonly options: ScanOptions;
 }
 
 /** A message to a worker: a job, or a database to use from the next job on. */
 export type WorkerMessage =
   | { readonly type: 'scan'; readonly job: ScanJob; readonly options: ScanOptions | undefined }
-  | { readonly type: 'database'; readonly shared: Uint8Array };
+  | { readonly type: 'database'; readonly database: SharedDatabase; readonly generation: number };
+
+/** A worker's message: a job's outcome, or that it now uses the database of that generation. */
+export type WorkerReply = { readonly outcome: FileOutcome } | { readonly switched: number };
+
+/** Workers still on a database older than `generation`, and who waits for them. */
+interface Switch {
+  readonly generation: number;
+  readonly waiting: Set<Worker>;
+  readonly done: () => void;
+}
+
+/** Only what a worker needs of a database (a loaded one also holds objects that cannot be sent). */
+function plain(d: SharedDatabase): SharedDatabase {
+  return d.fd === undefined ? { shared: d.shared } : { shared: d.shared, fd: d.fd };
+}
 
 export class ScanPool {
   private readonly idle: Worker[] = [];
   private readonly queue: Task[] = [];
   private readonly busy = new Map<Worker, Task>();
   private init: WorkerInit;
+  private generation = 0;
+  private switches: Switch[] = [];
 
   constructor(
     readonly size: number,
     init: WorkerInit,
   ) {
-    this.init = init;
+    this.init = { database: plain(init.database), options: init.options };
     for (let i = 0; i < size; i++) this.idle.push(this.spawn());
   }
 
@@ -51,7 +70,10 @@ export class ScanPool {
       workerData: this.init,
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
-    w.on('message', (outcome: FileOutcome) => this.done(w, outcome));
+    w.on('message', (m: WorkerReply) => {
+      if ('switched' in m) this.switched(w, m.switched);
+      else this.done(w, m.outcome);
+    });
     w.on('error', (e) => this.died(w, e));
     return w;
   }
@@ -74,11 +96,35 @@ export class ScanPool {
     return this.busy.size;
   }
 
-  /** Uses `shared` for every job that starts from now on; jobs running finish on the old database. */
-  setDatabase(shared: Uint8Array): void {
-    this.init = { ...this.init, shared };
-    const message: WorkerMessage = { type: 'database', shared };
-    for (const w of [...this.idle, ...this.busy.keys()]) w.postMessage(message);
+  /**
+   * Uses `database` for every job that starts from now on; jobs running finish on the old one.
+   * Resolves when no worker uses an older database any more (or the pool is closed).
+   */
+  setDatabase(database: SharedDatabase): Promise<void> {
+    this.init = { ...this.init, database: plain(database) };
+    const generation = ++this.generation;
+    const message: WorkerMessage = { type: 'database', database: this.init.database, generation };
+    const waiting = new Set([...this.idle, ...this.busy.keys()]);
+    for (const w of waiting) w.postMessage(message);
+    return new Promise((done) => {
+      this.switches.push({ generation, waiting, done });
+      this.settle();
+    });
+  }
+
+  /** Worker `w` uses the database of `generation` (or, with -1, none: it is gone). */
+  private switched(w: Worker, generation: number): void {
+    for (const s of this.switches) if (generation === -1 || generation >= s.generation) s.waiting.delete(w);
+    this.settle();
+  }
+
+  private settle(): void {
+    const left: Switch[] = [];
+    for (const s of this.switches) {
+      if (s.waiting.size === 0) s.done();
+      else left.push(s);
+    }
+    this.switches = left;
   }
 
   private pump(): void {
@@ -109,6 +155,7 @@ export class ScanPool {
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
     void w.terminate();
+    this.switched(w, -1);
     this.idle.push(this.spawn());
     t?.resolve({ status: 'error', message: `scanner thread failed: ${e.message}` });
     this.pump();
@@ -117,5 +164,6 @@ export class ScanPool {
   async close(): Promise<void> {
     for (const t of this.queue.splice(0)) t.resolve({ status: 'error', message: 'the scanner is shutting down' });
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
+    for (const s of this.switches.splice(0)) s.done();
   }
 }

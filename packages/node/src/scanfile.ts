@@ -25,8 +25,8 @@ let reused = new Uint8Array(1 << 20);
 
 /** Reads a whole open file; the bytes are valid until the next call. */
 function readWhole(fd: number, size: number): Uint8Array {
-  if (size > reused.length && size <= REUSED_MAX)
-    reused = new Uint8Array(Math.min(REUSED_MAX, Math.max(size, reused.length * 2)));
+  // Grown to the file's size in whole MiB, not doubled: a worker holds what its largest file needed.
+  if (size > reused.length && size <= REUSED_MAX) reused = new Uint8Array(Math.ceil(size / 2 ** 20) * 2 ** 20);
   const buf = size <= REUSED_MAX ? reused : new Uint8Array(size);
   let n = 0;
   while (n < size) {

@@ -1,16 +1,19 @@
 // A scan worker: opens the shared database, scans the jobs it is sent in order, and switches to a
 // new database when told (between jobs, so no scan sees two).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createScanner, openDatabase, type Scanner } from '@vigil/engine';
+import { createScanner, type Scanner } from '@vigil/engine';
+import { openShared } from './database.js';
 import { nodeEnv } from './env.js';
-import type { WorkerInit, WorkerMessage } from './pool.js';
+import type { WorkerInit, WorkerMessage, WorkerReply } from './pool.js';
 import { scanBytes, scanFd, scanFile } from './scanfile.js';
 
 const init = workerData as WorkerInit;
-let scanner: Scanner = createScanner(openDatabase(init.shared, nodeEnv), nodeEnv);
+let scanner: Scanner = createScanner(openShared(init.database), nodeEnv);
 parentPort?.on('message', (m: WorkerMessage) => {
   if (m.type === 'database') {
-    scanner = createScanner(openDatabase(m.shared, nodeEnv), nodeEnv);
+    scanner = createScanner(openShared(m.database), nodeEnv);
+    // The old database is no longer used here: its file may be closed once every thread says so.
+    parentPort?.postMessage({ switched: m.generation } satisfies WorkerReply);
     return;
   }
   const options = m.options ?? init.options;
@@ -21,5 +24,5 @@ parentPort?.on('message', (m: WorkerMessage) => {
       : 'bytes' in job
         ? scanBytes(scanner, job.bytes, options, job.name)
         : scanFd(scanner, job.fd, options, job.name);
-  parentPort?.postMessage(outcome);
+  parentPort?.postMessage({ outcome } satisfies WorkerReply);
 });

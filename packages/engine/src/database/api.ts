@@ -2,6 +2,7 @@
 import type { EngineEnv } from '../env.js';
 import { VigilError } from '../errors.js';
 import type { Diagnostic } from '../signatures/diagnostics.js';
+import { type PageSource, readHeader } from './format.js';
 import { CompiledDatabase, openCompiled } from './open.js';
 
 /** One database file as read from disk: its base name (the extension picks the format) and bytes. */
@@ -43,12 +44,21 @@ export interface CompileResult {
 }
 
 export { compileDatabase } from './compile.js';
-export type { Allocate } from './format.js';
+export type { Allocate, PageSource } from './format.js';
 
-/** The compiled database as one buffer: magic, version, checksum, sections. */
+/** The compiled database as one buffer: magic, version, checksum, sections (paged ones read back). */
 export function serializeDatabase(db: Database): Uint8Array {
   if (!(db instanceof CompiledDatabase)) throw new VigilError('E_INTERNAL', 'not a database made by this engine');
-  return db.bytes;
+  return db.serialize();
+}
+
+/**
+ * Reads and checks every page that opening left in the file (the hash tables): a damaged page is
+ * otherwise found only when a lookup reads it. Throws E_DATABASE_FORMAT naming the page.
+ */
+export function checkDatabase(db: Database): void {
+  if (!(db instanceof CompiledDatabase)) throw new VigilError('E_INTERNAL', 'not a database made by this engine');
+  db.checkPages();
 }
 
 /** True when `bytes` begins with the compiled database's magic. */
@@ -59,7 +69,15 @@ export function isCompiledDatabase(bytes: Uint8Array): boolean {
 /**
  * Opens a serialized database without copying its arrays (so a SharedArrayBuffer is shared by
  * every worker). Checks magic, version and checksum first; throws E_DATABASE_FORMAT otherwise.
+ * `bytes` is the whole file, or its resident part (`compiledLayout`) with `pages` reading the rest
+ * of the file when a hash lookup needs it.
  */
-export function openDatabase(bytes: Uint8Array, env: EngineEnv): Database {
-  return openCompiled(bytes, env);
+export function openDatabase(bytes: Uint8Array, env: EngineEnv, pages?: PageSource): Database {
+  return openCompiled(bytes, env, pages);
+}
+
+/** From a compiled database's first 64 bytes: how much of it to hold in memory, and its whole length. */
+export function compiledLayout(head: Uint8Array): { readonly residentLength: number; readonly totalLength: number } {
+  const { residentLength, totalLength } = readHeader(head);
+  return { residentLength, totalLength };
 }

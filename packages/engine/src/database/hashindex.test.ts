@@ -2,15 +2,32 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { isVigilError } from '../errors.js';
 import { testEnv } from '../test-support/env.js';
-import { readSections, writeSections } from './format.js';
+import { type PageSource, readHeader, readSections, writeSections } from './format.js';
 import { HashIndex, HashIndexBuilder } from './hashindex.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const bytesOf = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 
 function roundTrip(b: HashIndexBuilder): HashIndex {
   const bytes = writeSections(b.toSections('h'), testEnv);
-  return new HashIndex(readSections(bytes, testEnv), 'h', b.digestLength);
+  const { sections, paged } = readSections(bytes, testEnv);
+  return new HashIndex(sections, paged, 'h', b.digestLength);
+}
+
+/** The index opened from its resident bytes only, its pages read from `file` (counted in `reads`). */
+function fromResident(file: Uint8Array, reads: number[] = []): HashIndex {
+  const resident = file.slice(0, readHeader(file).residentLength);
+  const source: PageSource = {
+    size: file.length,
+    read: (offset, length) => {
+      reads.push(offset);
+      return file.slice(offset, offset + length);
+    },
+  };
+  const { sections, paged } = readSections(resident, testEnv, source);
+  return new HashIndex(sections, paged, 'h', 16);
 }
 
 test('lookup finds every entry by digest and size, and nothing else', () => {
@@ -56,5 +73,54 @@ test('equal digests: every size is found, and for one digest and size the entry 
         });
       },
     ),
+  );
+});
+
+test('a run of one digest across several pages is found whole, whatever the size asked', () => {
+  const b = new HashIndexBuilder('md5');
+  for (let i = 0; i < 3000; i++) b.add(md5(`before${i}`), 1, 100_000 + i);
+  for (let size = 1; size <= 400; size++) b.add(md5('same'), size, size);
+  const idx = roundTrip(b);
+  for (const size of [1, 170, 171, 250, 341, 400]) assert.deepEqual(idx.lookup(bytesOf(md5('same')), size), [size]);
+  assert.deepEqual(idx.lookup(bytesOf(md5('same')), 401), []);
+});
+
+test('opened from its resident bytes, an index reads only the pages a lookup needs', () => {
+  const b = new HashIndexBuilder('md5');
+  for (let i = 0; i < 20_000; i++) b.add(md5(`x${i}`), i + 1, i);
+  const file = writeSections(b.toSections('h'), testEnv);
+  const header = readHeader(file);
+  assert.ok(header.residentLength < file.length / 10, 'the records are not resident');
+  const reads: number[] = [];
+  const idx = fromResident(file, reads);
+  assert.equal(reads.length, 0, 'opening reads no page');
+  for (let i = 0; i < 20_000; i += 997) {
+    reads.length = 0;
+    assert.deepEqual(idx.lookup(bytesOf(md5(`x${i}`)), i + 1), [i]);
+    assert.ok(reads.length >= 1 && reads.length <= 2, `${reads.length} pages read`);
+  }
+});
+
+test('a damaged or missing page is an E_DATABASE_FORMAT error naming the page, not a wrong answer', () => {
+  const b = new HashIndexBuilder('md5');
+  for (let i = 0; i < 2000; i++) b.add(md5(`x${i}`), i + 1, i);
+  const file = writeSections(b.toSections('h'), testEnv);
+  const damaged = file.slice();
+  damaged[file.length - 5] = (damaged[file.length - 5] as number) ^ 1;
+  const idx = fromResident(damaged);
+  let failed = 0;
+  for (let i = 0; i < 2000; i++) {
+    try {
+      assert.deepEqual(idx.lookup(bytesOf(md5(`x${i}`)), i + 1), [i]);
+    } catch (e) {
+      assert.ok(isVigilError(e, 'E_DATABASE_FORMAT'), String(e));
+      assert.match((e as Error).message, /page 11 of section h\.records@paged is damaged/);
+      failed++;
+    }
+  }
+  assert.ok(failed > 0 && failed < 200, `${failed} lookups failed`);
+  assert.throws(
+    () => fromResident(file.slice(0, file.length - 100)),
+    (e) => isVigilError(e, 'E_DATABASE_FORMAT') && /truncated/.test((e as Error).message),
   );
 });

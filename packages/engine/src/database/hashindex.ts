@@ -1,8 +1,9 @@
-// Hash signatures in compact sorted arrays: digests (n x digest length bytes), required sizes and
-// name ids, looked up by binary search. A bitmap of the sizes that occur lets the scanner skip
-// hashing a file or section of a size no signature asks for.
+// Hash signatures as records sorted by digest (digest, required size, name id), packed into pages
+// that stay in the database file (a paged section): a lookup finds its page in the first digest of
+// every page, kept in memory, and reads one or two pages. A bitmap of the sizes that occur lets the
+// scanner skip hashing a file or section of a size no signature asks for, so most files read none.
 import { VigilError } from '../errors.js';
-import { type Sections, section } from './format.js';
+import { PAGE_SIZE, PAGED, type PagedSection, type Sections, section } from './format.js';
 
 /** Marks a signature that accepts any size (`*` in the size field). */
 export const ANY_SIZE = 0xffffffff;
@@ -130,18 +131,21 @@ export class HashIndexBuilder {
       }
       a = b;
     }
-    const digests = new Uint8Array(order.length * L);
-    const sizes = new Uint32Array(order.length);
-    const names = new Uint32Array(order.length);
-    // Digests are 16, 20 or 32 bytes: copy them as 32-bit words.
-    const W = L >> 2;
-    const srcWords = new Uint32Array(src.buffer, src.byteOffset, (this.n * L) >> 2);
-    const dstWords = new Uint32Array(digests.buffer, digests.byteOffset, digests.length >> 2);
+    // Records of L + 8 bytes, as many as fit whole in a page; the first digest of each page is kept.
+    const R = recordsPerPage(L);
+    const pages = Math.ceil(order.length / R);
+    const records = new Uint8Array(
+      pages === 0 ? 0 : (pages - 1) * PAGE_SIZE + (order.length - (pages - 1) * R) * (L + 8),
+    );
+    const fences = new Uint8Array(pages * L);
+    const view = new DataView(records.buffer);
     for (let to = 0; to < order.length; to++) {
       const from = order[to] as number;
-      for (let k = 0; k < W; k++) dstWords[to * W + k] = srcWords[from * W + k] as number;
-      sizes[to] = this.sizes[from] as number;
-      names[to] = this.names[from] as number;
+      const at = Math.floor(to / R) * PAGE_SIZE + (to % R) * (L + 8);
+      records.set(src.subarray(from * L, from * L + L), at);
+      view.setUint32(at + L, this.sizes[from] as number, true);
+      view.setUint32(at + L + 4, this.names[from] as number, true);
+      if (to % R === 0) fences.set(src.subarray(from * L, from * L + L), (to / R) * L);
     }
     const bits = sizeFilterBits(order.length);
     const sizeFilter = new Uint8Array(bits >>> 3);
@@ -151,12 +155,17 @@ export class HashIndexBuilder {
       sizeFilter[b >>> 3] = (sizeFilter[b >>> 3] as number) | (1 << (b & 7));
     }
     return {
-      [`${prefix}.digests`]: digests,
-      [`${prefix}.sizes`]: sizes,
-      [`${prefix}.names`]: names,
+      [`${prefix}.records${PAGED}`]: records,
+      [`${prefix}.fences`]: fences,
+      [`${prefix}.count`]: Uint32Array.of(order.length),
       [`${prefix}.sizefilter`]: sizeFilter,
     };
   }
+}
+
+/** Records of an index with digests of `L` bytes that fit whole in a page. */
+function recordsPerPage(L: number): number {
+  return Math.floor(PAGE_SIZE / (L + 8));
 }
 
 /**
@@ -208,28 +217,33 @@ function compare(a: Uint8Array, ao: number, b: Uint8Array, bo: number, L: number
 
 /** A read-only hash index over the sections a HashIndexBuilder wrote. */
 export class HashIndex {
-  private readonly digests: Uint8Array;
-  private readonly sizes: Uint32Array;
-  private readonly names: Uint32Array;
+  private readonly records: PagedSection;
+  private readonly fences: Uint8Array;
   private readonly sizeFilter: Uint8Array;
+  private readonly perPage: number;
   readonly count: number;
 
   constructor(
     sections: Sections,
+    paged: Readonly<Record<string, PagedSection>>,
     prefix: string,
     readonly digestLength: number,
   ) {
-    this.digests = section(sections, `${prefix}.digests`, Uint8Array);
-    this.sizes = section(sections, `${prefix}.sizes`, Uint32Array);
-    this.names = section(sections, `${prefix}.names`, Uint32Array);
+    const records = paged[`${prefix}.records${PAGED}`];
+    this.fences = section(sections, `${prefix}.fences`, Uint8Array);
     this.sizeFilter = section(sections, `${prefix}.sizefilter`, Uint8Array);
-    this.count = this.sizes.length;
-    if (this.digests.length !== this.count * digestLength || this.names.length !== this.count) {
+    this.count = section(sections, `${prefix}.count`, Uint32Array)[0] ?? 0;
+    this.perPage = recordsPerPage(digestLength);
+    const pages = Math.ceil(this.count / this.perPage);
+    const L = digestLength + 8;
+    const size = pages === 0 ? 0 : (pages - 1) * PAGE_SIZE + (this.count - (pages - 1) * this.perPage) * L;
+    if (records === undefined || records.size !== size || this.fences.length !== pages * digestLength) {
       throw new VigilError(
         'E_DATABASE_FORMAT',
         `Cannot open compiled database: index ${prefix} has inconsistent sizes`,
       );
     }
+    this.records = records;
   }
 
   /**
@@ -244,19 +258,46 @@ export class HashIndex {
 
   /** Name ids of every signature with this digest and a matching size. */
   lookup(digest: Uint8Array, size: number): number[] {
-    const L = this.digestLength;
+    const D = this.digestLength;
+    const L = D + 8;
+    // The first page whose first digest is not below the wanted one; equal records may start on
+    // the page before it.
     let lo = 0;
-    let hi = this.count;
+    let hi = this.records.pageCount;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compare(this.digests, mid * L, digest, 0, L) < 0) lo = mid + 1;
+      if (compare(this.fences, mid * D, digest, 0, D) < 0) lo = mid + 1;
       else hi = mid;
     }
     const found: number[] = [];
-    for (let i = lo; i < this.count && compare(this.digests, i * L, digest, 0, L) === 0; i++) {
-      const want = this.sizes[i] as number;
-      if (want === ANY_SIZE || want === size) found.push(this.names[i] as number);
+    for (let p = Math.max(0, lo - 1); p < this.records.pageCount; p++) {
+      const page = this.records.page(p);
+      const n = Math.floor(page.length / L);
+      let i = 0;
+      let j = n;
+      while (i < j) {
+        const mid = (i + j) >>> 1;
+        if (compare(page, mid * L, digest, 0, D) < 0) i = mid + 1;
+        else j = mid;
+      }
+      for (; i < n && compare(page, i * L, digest, 0, D) === 0; i++) {
+        const at = i * L + D;
+        const want = u32(page, at);
+        if (want === ANY_SIZE || want === size) found.push(u32(page, at + 4));
+      }
+      // A record past the wanted digest ends the search; a page that ends below or in it may not.
+      if (i < n) break;
     }
     return found;
   }
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) |
+      ((b[at + 1] as number) << 8) |
+      ((b[at + 2] as number) << 16) |
+      ((b[at + 3] as number) << 24)) >>>
+    0
+  );
 }

@@ -6,7 +6,15 @@ import { Matcher } from '../matcher/index.js';
 import type { FileTypeMagic } from '../signatures/types.js';
 import type { Database, DatabaseInfo } from './api.js';
 import { HASH_INDEXES, type HashIndexKey } from './builder.js';
-import { readJsonSection, readSections, type Sections, section } from './format.js';
+import {
+  type OpenedSections,
+  PAGE_SIZE,
+  type PageSource,
+  readJsonSection,
+  readSections,
+  type Sections,
+  section,
+} from './format.js';
 import { HashIndex } from './hashindex.js';
 import { decodePattern, type PatternJson } from './json.js';
 import { GROUPS, type Group, type LogicalMeta } from './layout.js';
@@ -51,10 +59,15 @@ export class CompiledDatabase implements Database {
     readonly alwaysLogicals: Readonly<Record<Group, readonly number[]>>;
   };
 
+  private readonly sections: Sections;
+
   constructor(
+    /** The resident part of the file, or all of it. */
     readonly bytes: Uint8Array,
-    private readonly sections: Sections,
+    private readonly opened: OpenedSections,
   ) {
+    const sections = opened.sections;
+    this.sections = sections;
     const meta = readJsonSection(sections, 'meta') as Meta;
     this.meta = meta;
     this.info = meta.info;
@@ -62,7 +75,7 @@ export class CompiledDatabase implements Database {
     for (const key of meta.hashes) {
       if (!(HASH_INDEXES as readonly string[]).includes(key)) throw corrupt(`unknown hash index ${key}`);
       const algo = key.slice(key.indexOf('.') + 1) as keyof typeof DIGEST_LENGTH;
-      this.hashes[key as HashIndexKey] = new HashIndex(sections, `hash.${key}`, DIGEST_LENGTH[algo]);
+      this.hashes[key as HashIndexKey] = new HashIndex(sections, opened.paged, `hash.${key}`, DIGEST_LENGTH[algo]);
     }
     this.bodyName = section(sections, 'body.name', Uint32Array);
     this.bodyTarget = section(sections, 'body.target', Uint8Array);
@@ -119,13 +132,32 @@ export class CompiledDatabase implements Database {
   name(id: number): string {
     return this.names.get(id);
   }
+
+  /** Reads every page of the paged sections, checking each (opening checks only the resident part). */
+  checkPages(): void {
+    for (const p of Object.values(this.opened.paged)) for (let i = 0; i < p.pageCount; i++) p.page(i);
+  }
+
+  /** The whole file: the bytes it was opened from, with its paged sections read back (and checked). */
+  serialize(): Uint8Array {
+    if (this.bytes.length === this.opened.totalLength) return this.bytes;
+    const out = new Uint8Array(this.opened.totalLength);
+    out.set(this.bytes);
+    for (const p of Object.values(this.opened.paged)) {
+      for (let i = 0; i < p.pageCount; i++) out.set(p.page(i), p.at + i * PAGE_SIZE);
+    }
+    return out;
+  }
 }
 
 function corrupt(message: string): VigilError {
   return new VigilError('E_DATABASE_FORMAT', `Cannot open compiled database: ${message}`);
 }
 
-/** Checks and opens serialized database bytes (see format.ts for the checks). */
-export function openCompiled(bytes: Uint8Array, env: EngineEnv): CompiledDatabase {
-  return new CompiledDatabase(bytes, readSections(bytes, env));
+/**
+ * Checks and opens serialized database bytes (see format.ts for the checks): the whole file, or
+ * its resident part with `pages` to read the rest from.
+ */
+export function openCompiled(bytes: Uint8Array, env: EngineEnv, pages?: PageSource): CompiledDatabase {
+  return new CompiledDatabase(bytes, readSections(bytes, env, pages));
 }

@@ -5,16 +5,20 @@ import { decodeBase64, decodePercent } from '../textcodecs.js';
 import type { ContainerHandler, Member } from '../types.js';
 
 /** `data:` then an optional media type and parameters, `,`, then the payload up to a delimiter. */
-const DATA_URI = /data:([\w.+-]+\/[\w.+-]+)?((?:;[\w.+-]+=[^;,"'\s>]*)*)(;base64)?,([^"'\s<>)]*)/gi;
+const DATA_URI = /data:([\w.+-]+\/[\w.+-]+)?((?:;[\w.+-]+=[^;,"'\s>]*)*)(;base64)?,([^"'\s<>)]*)/iy;
 
-/** True when `data:`, in any case, occurs in `d`. */
-function hasDataScheme(d: Uint8Array): boolean {
-  for (let i = d.indexOf(0x3a); i >= 0; i = d.indexOf(0x3a, i + 1)) {
-    if (i >= 4 && ((d[i - 1] as number) | 0x20) === 0x61 && ((d[i - 2] as number) | 0x20) === 0x74) {
-      if (((d[i - 3] as number) | 0x20) === 0x61 && ((d[i - 4] as number) | 0x20) === 0x64) return true;
+/** Where `data:`, in any case, occurs in `d`, from `from` on. */
+function* dataSchemes(d: Uint8Array, from = 0): Generator<number> {
+  for (let i = d.indexOf(0x3a, from + 4); i >= 0; i = d.indexOf(0x3a, i + 1)) {
+    if (((d[i - 1] as number) | 0x20) === 0x61 && ((d[i - 2] as number) | 0x20) === 0x74) {
+      if (((d[i - 3] as number) | 0x20) === 0x61 && ((d[i - 4] as number) | 0x20) === 0x64) yield i - 4;
     }
   }
-  return false;
+}
+
+/** Bytes that end a data: URI wherever they occur in it (quotes, white space as `\s` has it, `>`). */
+function endsUri(b: number): boolean {
+  return b === 0x22 || b === 0x27 || b === 0x3e || b === 0x20 || b === 0xa0 || (b >= 0x09 && b <= 0x0d);
 }
 
 export const htmlHandler: ContainerHandler = {
@@ -23,10 +27,18 @@ export const htmlHandler: ContainerHandler = {
   families: ['html', 'mail'],
   types: ['CL_TYPE_HTML'],
   *extract(data, ctx): Generator<Member> {
-    // Most pages have no data: URI; they are not turned into a string at all.
-    if (!hasDataScheme(data)) return;
+    // Only the text from each `data:` to the first byte that ends a URI is made a string, not the
+    // page; a match found in one starts the search for the next after it, as one global match would.
     let n = 0;
-    for (const m of latin1(data).matchAll(DATA_URI)) {
+    let next = 0;
+    for (const at of dataSchemes(data)) {
+      if (at < next) continue;
+      let end = at;
+      while (end < data.length && !endsUri(data[end] as number)) end++;
+      DATA_URI.lastIndex = 0;
+      const m = DATA_URI.exec(latin1(data, at, end));
+      if (m === null) continue;
+      next = at + m[0].length;
       const payload = m[4] ?? '';
       if (payload === '') continue;
       const name = `data-uri-${++n}`;
