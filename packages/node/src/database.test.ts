@@ -4,6 +4,7 @@ import { fstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   checkDatabase,
   compiledLayout,
@@ -126,4 +127,22 @@ test('a text database compiled into the cache is served from the cache file, its
       closeDatabase(loaded);
     }
   }
+});
+
+test('workers that cannot start are replaced after a growing delay, not in a loop; their jobs get the error', async () => {
+  const broken = { shared: new Uint8Array(new SharedArrayBuffer(64)) };
+  const pool = new ScanPool(2, { database: broken, options });
+  const outcomes: FileOutcome[] = [];
+  const jobs = Array.from({ length: 200 }, () =>
+    pool.scan(fileURLToPath(import.meta.url)).then((o) => outcomes.push(o)),
+  );
+  // Starting a thread takes about 0.2 s here: replaced at once, some 20 would have died by now.
+  await new Promise((r) => setTimeout(r, 4000));
+  const early = outcomes.length;
+  await pool.close();
+  await Promise.all(jobs);
+  assert.ok(early >= 2 && early <= 12, `${early} workers died in 4 s`);
+  assert.match(names(outcomes[0] as FileOutcome)[0] ?? '', /scanner thread failed: .*not a Vigil database/);
+  assert.equal(outcomes.length, 200);
+  assert.match(names(outcomes[199] as FileOutcome)[0] ?? '', /shutting down/);
 });

@@ -32,8 +32,8 @@ export type WorkerMessage =
   | { readonly type: 'scan'; readonly job: ScanJob; readonly options: ScanOptions | undefined }
   | { readonly type: 'database'; readonly database: SharedDatabase; readonly generation: number };
 
-/** A worker's message: a job's outcome, or that it now uses the database of that generation. */
-export type WorkerReply = { readonly outcome: FileOutcome } | { readonly switched: number };
+/** A worker's message: it has started, a job's outcome, or that it now uses the database of that generation. */
+export type WorkerReply = { readonly ready: true } | { readonly outcome: FileOutcome } | { readonly switched: number };
 
 /** Workers still on a database older than `generation`, and who waits for them. */
 interface Switch {
@@ -54,6 +54,10 @@ export class ScanPool {
   private init: WorkerInit;
   private generation = 0;
   private switches: Switch[] = [];
+  /** Workers that opened their database; and deaths before that, in a row. */
+  private readonly started = new WeakSet<Worker>();
+  private failedStarts = 0;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     readonly size: number,
@@ -71,7 +75,10 @@ export class ScanPool {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     w.on('message', (m: WorkerReply) => {
-      if ('switched' in m) this.switched(w, m.switched);
+      if ('ready' in m) {
+        this.started.add(w);
+        this.failedStarts = 0;
+      } else if ('switched' in m) this.switched(w, m.switched);
       else this.done(w, m.outcome);
     });
     w.on('error', (e) => this.died(w, e));
@@ -149,6 +156,11 @@ export class ScanPool {
     this.pump();
   }
 
+  /**
+   * Replaces a worker that died. One that died before it was ready (it could not start: no memory,
+   * a database it cannot open) is replaced after a delay that doubles with each such death in a
+   * row, up to 10 s, instead of at once and for ever at full speed.
+   */
   private died(w: Worker, e: Error): void {
     const t = this.busy.get(w);
     this.busy.delete(w);
@@ -156,12 +168,24 @@ export class ScanPool {
     if (i >= 0) this.idle.splice(i, 1);
     void w.terminate();
     this.switched(w, -1);
-    this.idle.push(this.spawn());
+    if (this.started.has(w)) {
+      this.idle.push(this.spawn());
+    } else {
+      const delay = Math.min(10_000, 100 * 2 ** this.failedStarts++);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.idle.push(this.spawn());
+        this.pump();
+      }, delay);
+      this.timers.add(timer);
+    }
     t?.resolve({ status: 'error', message: `scanner thread failed: ${e.message}` });
     this.pump();
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const t of this.queue.splice(0)) t.resolve({ status: 'error', message: 'the scanner is shutting down' });
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
     for (const s of this.switches.splice(0)) s.done();

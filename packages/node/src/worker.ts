@@ -9,6 +9,7 @@ import { scanBytes, scanFd, scanFile } from './scanfile.js';
 
 const init = workerData as WorkerInit;
 let scanner: Scanner = createScanner(openShared(init.database), nodeEnv);
+parentPort?.postMessage({ ready: true } satisfies WorkerReply);
 parentPort?.on('message', (m: WorkerMessage) => {
   if (m.type === 'database') {
     scanner = createScanner(openShared(m.database), nodeEnv);
