@@ -138,18 +138,27 @@ test('Foreground no: the daemon goes to the background once it serves; SIGTERM r
   const r = spawnSync(vigilBin, ['daemon', '-c', conf], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  assert.ok(pid > 0 && pid !== r.pid);
-  assert.equal(await request(socket, instream(exe)), FOUND);
-  assert.equal(await request(socket, `zSCAN ${conf}\0`), `${conf}: OK\0`);
-  await until(() => existsSync(join(dir, 'events')), 5000, 'VirusEvent');
-  assert.equal(readFileSync(join(dir, 'events'), 'utf8'), 'ClamAV-Test-File.UNOFFICIAL in instream(local)\n');
-  process.kill(pid, 'SIGTERM');
-  await until(() => !existsSync(pidFile) && !existsSync(socket), 10_000, 'the files to go');
-  const log = readFileSync(logFile, 'utf8');
-  assert.match(log, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} -> \+\+\+ Started at /m);
-  assert.match(log, / -> instream\(local\): ClamAV-Test-File.UNOFFICIAL FOUND$/m);
-  assert.match(log, new RegExp(` -> ${conf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: OK$`, 'm'));
-  assert.match(log, / -> --- Stopped at /);
+  try {
+    assert.ok(pid > 0 && pid !== r.pid);
+    assert.equal(await request(socket, instream(exe)), FOUND);
+    assert.equal(await request(socket, `zSCAN ${conf}\0`), `${conf}: OK\0`);
+    await until(() => existsSync(join(dir, 'events')), 5000, 'VirusEvent');
+    assert.equal(readFileSync(join(dir, 'events'), 'utf8'), 'ClamAV-Test-File.UNOFFICIAL in instream(local)\n');
+    process.kill(pid, 'SIGTERM');
+    await until(() => !existsSync(pidFile) && !existsSync(socket), 10_000, 'the files to go');
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} -> \+\+\+ Started at /m);
+    assert.match(log, / -> instream\(local\): ClamAV-Test-File.UNOFFICIAL FOUND$/m);
+    assert.match(log, new RegExp(` -> ${conf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: OK$`, 'm'));
+    assert.match(log, / -> --- Stopped at /);
+  } finally {
+    // A failed assertion must not leave the daemon running in the background.
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already, as it should be
+    }
+  }
 });
 
 test('start-up errors are clear and leave nothing behind: a bad setting, a socket in use, a stale socket', async () => {
