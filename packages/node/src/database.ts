@@ -271,13 +271,13 @@ function openCompiledFile(path: string): SharedDatabase & { readonly database: D
     const head = new Uint8Array(64);
     readSync(fd, head, 0, head.length, 0);
     const { residentLength, totalLength } = compiledLayout(head);
-    const shared = new Uint8Array(new SharedArrayBuffer(Math.min(residentLength, fstatSync(fd).size)));
+    const st = fstatSync(fd);
+    const shared = new Uint8Array(new SharedArrayBuffer(Math.min(residentLength, st.size)));
     for (let off = 0; off < shared.length; ) {
       const n = readSync(fd, shared, off, shared.length - off, off);
       if (n === 0) throw new Error(`the file shrank while being read (${off} of ${shared.length} bytes)`);
       off += n;
     }
-    const st = fstatSync(fd);
     const db = totalLength > residentLength ? { shared, fd, file: { path, dev: st.dev, ino: st.ino } } : { shared };
     const database = openShared(db);
     if (db.fd === undefined) closeSync(fd);
