@@ -2,6 +2,7 @@
 // body and logical patterns into one matcher per view, and lay everything out as typed-array
 // sections. The result is opened from its own serialized bytes, so a compiled database and one read
 // back from disk are the same thing.
+import { concatBytes } from '../containers/read.js';
 import type { EngineEnv } from '../env.js';
 import { VigilError } from '../errors.js';
 import { compileMatcher, compilePcre, type MatcherPattern } from '../matcher/index.js';
@@ -175,8 +176,21 @@ function buildSections(b: DatabaseBuilder, inputs: readonly DatabaseInput[]): Se
     maxPatternLength: Array.from(maxPatternLength, (n) => n ?? 0),
     fileTypes: b.fileTypes.map((f) => ({ ...f, pattern: encodePattern(f.pattern) })),
   });
-  // Logical signatures are parsed only by the threads that scan (see open.ts).
-  sections.logicals = jsonSection(logicals);
+  // Each logical signature is its own JSON text, parsed by a scanning thread when a file first
+  // needs it (see open.ts): a thread holds the few a scan touches, not all of them as objects.
+  const enc = new TextEncoder();
+  const texts = logicals.map((l) => enc.encode(JSON.stringify(l)));
+  const at = new Uint32Array(texts.length + 1);
+  texts.forEach((t, i) => {
+    at[i + 1] = (at[i] as number) + t.length;
+  });
+  const always: Record<Group, number[]> = { raw: [], html: [], text: [] };
+  logicals.forEach((l, i) => {
+    if (l.always) always[l.group].push(i);
+  });
+  sections.logicals = concatBytes(texts);
+  sections['logicals.at'] = at;
+  sections['logicals.always'] = jsonSection(always);
   return sections;
 }
 

@@ -37,6 +37,7 @@ interface Meta {
 }
 
 const DIGEST_LENGTH = { md5: 16, sha1: 20, sha256: 32 } as const;
+const UTF8 = new TextDecoder();
 
 /**
  * A database opened over its serialized bytes. What only scanning needs (the matchers, the logical
@@ -55,11 +56,11 @@ export class CompiledDatabase implements Database {
   private readonly meta: Meta;
   private built?: {
     readonly groups: Partial<Record<Group, MatcherGroup>>;
-    readonly logicals: readonly LogicalMeta[];
     readonly alwaysLogicals: Readonly<Record<Group, readonly number[]>>;
   };
 
   private readonly sections: Sections;
+  private readonly parsedLogicals: (LogicalMeta | undefined)[] = [];
 
   constructor(
     /** The resident part of the file, or all of it. */
@@ -100,12 +101,8 @@ export class CompiledDatabase implements Database {
         ownerSub: section(this.sections, `${prefix}ownerSub`, Uint8Array),
       };
     }
-    const logicals = readJsonSection(this.sections, 'logicals') as LogicalMeta[];
-    const always: Record<Group, number[]> = { raw: [], html: [], text: [] };
-    logicals.forEach((l, i) => {
-      if (l.always) always[l.group].push(i);
-    });
-    this.built = { groups, logicals, alwaysLogicals: always };
+    const alwaysLogicals = readJsonSection(this.sections, 'logicals.always') as Record<Group, number[]>;
+    this.built = { groups, alwaysLogicals };
     return this.built;
   }
 
@@ -114,8 +111,20 @@ export class CompiledDatabase implements Database {
     return this.build().groups;
   }
 
-  get logicals(): readonly LogicalMeta[] {
-    return this.build().logicals;
+  /** Logical signature `i`, parsed from its JSON text the first time a scan needs it. */
+  logical(i: number): LogicalMeta {
+    const have = this.parsedLogicals[i];
+    if (have !== undefined) return have;
+    const at = section(this.sections, 'logicals.at', Uint32Array);
+    const text = section(this.sections, 'logicals', Uint8Array).subarray(at[i], at[i + 1]);
+    let l: LogicalMeta;
+    try {
+      l = JSON.parse(UTF8.decode(text)) as LogicalMeta;
+    } catch (cause) {
+      throw corrupt(`logical signature ${i} is not valid JSON: ${String(cause)}`);
+    }
+    this.parsedLogicals[i] = l;
+    return l;
   }
 
   /** Logical signatures to evaluate for every file, per group. */

@@ -119,13 +119,13 @@ export function matchView(
     const touched = new Set<number>(db.alwaysLogicals[group]);
     for (const id of ms.ids()) if (g.ownerKind[id] === 1) touched.add(g.ownerRef[id] as number);
     for (const li of touched) {
-      const target = (db.logicals[li] as LogicalMeta).tdb.target ?? 0;
+      const target = db.logical(li).tdb.target ?? 0;
       logicals.push({ li, ms, generic: target === 0 ? 1 : 0 });
     }
   }
   logicals.sort((a, b) => a.generic - b.generic || a.li - b.li);
   for (const { li, ms } of logicals) {
-    const l = db.logicals[li] as LogicalMeta;
+    const l = db.logical(li);
     if (!tdbHolds(l.tdb, facts, run.layer.container) || !logicalHolds(l, ms, data, facts)) continue;
     run.report(db.name(l.nameId), 'logical');
     if (run.done) return;
