@@ -2,15 +2,10 @@
 // string escapes, unescape(), C's atoi for integers and printf's %g for decimals (each checked
 // with clamscan 1.4.6). Tokenizing and renaming are js.ts's.
 
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+import { hexValue } from '../containers/textcodecs.js';
 
-/** A hexadecimal digit's value, or -1. */
-export const hex = (c: number | undefined): number => {
-  if (c === undefined) return -1;
-  if (isDigit(c)) return c - 0x30;
-  const l = c | 0x20;
-  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
-};
+/** A hexadecimal digit's value, or -1 (also for no byte: past the end). */
+const hex = (c: number | undefined): number => (c === undefined ? -1 : hexValue(c));
 const hexOr0 = (c: number | undefined): number => Math.max(0, hex(c));
 
 /** UTF-8 of a 16-bit unit as a byte string (0 becomes byte 1, as ClamAV never writes a NUL). */

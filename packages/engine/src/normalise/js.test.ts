@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { normaliseHtml } from './html.js';
-import { formatG, normaliseScripts, scriptEnd } from './js.js';
+import { normaliseScripts, scriptEnd } from './js.js';
 
 const enc = new TextEncoder();
 const dec = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -69,20 +69,6 @@ test('a <script> inside a script starts nothing, and <! inside one runs to the n
   const d = enc.encode('<script>x</script >  y');
   // ClamAV stops at the white space after the tag name, before the `>`.
   assert.equal(scriptEnd(d, 8), 18);
-});
-
-test('%g as printf writes it', () => {
-  const cases: [number, string][] = [
-    [1.5, '1.5'],
-    [1500, '1500'],
-    [123456, '123456'],
-    [1234567, '1.23457e+06'],
-    [0.0001, '0.0001'],
-    [0.00001, '1e-05'],
-    [1e300 * 1e10, 'inf'],
-    [0, '0'],
-  ];
-  for (const [v, want] of cases) assert.equal(formatG(v), want, String(v));
 });
 
 test('hostile input never throws and the view stays bounded', () => {

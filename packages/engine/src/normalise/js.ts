@@ -21,8 +21,6 @@
 // Caps: at most MAX_NAMES names per script are renamed (ClamAV's table only grows); the output is
 // at most twice the input plus 64 bytes per script, and at most MAX_EVALS `eval`s are expanded.
 
-export { formatG } from './cformat.js';
-
 import { formatG } from './cformat.js';
 import { atoi, decodeEscapes, jsUnescape } from './js-literals.js';
 import { keep, scratch } from './scratch.js';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { concatBytes } from '../containers/read.js';
 import { compileDatabase } from '../database/api.js';
 import { isVigilError } from '../errors.js';
 import { testEnv } from '../test-support/env.js';
@@ -19,13 +20,7 @@ function tar(files: Record<string, string>): Uint8Array {
     blocks.push(h, body, new Uint8Array((512 - (body.length % 512)) % 512));
   }
   blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((a, b) => a + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(blocks);
 }
 
 const MEMBERS = {

@@ -1,6 +1,7 @@
 // Small archive writers for tests: just enough of each format to build good and hostile inputs
 // byte by byte, where the real tools would refuse to make them; and the little-endian writers they use.
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { concatBytes } from '../containers/read.js';
 
 const te = new TextEncoder();
 
@@ -38,13 +39,7 @@ export function noise(n: number, seed: number): Uint8Array {
 }
 /** The parts one after another. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export interface ZipEntry {

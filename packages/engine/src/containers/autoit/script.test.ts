@@ -2,7 +2,6 @@
 // UTF-16 narrowing, and the EA06 token decompiler (its text, its stops and its cap).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatG, hex } from '../../normalise/cformat.js';
 import { lameDecrypt, mtDecrypt } from './ciphers.js';
 import { decompile, narrow } from './script.js';
 
@@ -35,30 +34,6 @@ test('EA06 keystream: seeded by 16 bits, XOR twice gives the input back, seeds d
   assert.notDeepEqual(a, c);
   lameDecrypt(a, 0x2477);
   assert.deepEqual(a, data);
-});
-
-test('%g renders as glibc does (values checked against C and Python)', () => {
-  const cases: [number, string][] = [
-    [0.1, '0.1'],
-    [1e6, '1e+06'],
-    [123456, '123456'],
-    [1234567, '1.23457e+06'],
-    [0.0001, '0.0001'],
-    [0.00001, '1e-05'],
-    [1234565, '1.23456e+06'], // an exact tie goes to the even digit
-    [1234575, '1.23458e+06'],
-    [999999.5, '1e+06'],
-    [12345.65, '12345.6'], // not a tie: the double is just below
-    [-0, '-0'],
-    [0.000123456789, '0.000123457'],
-    [-2.5e-300, '-2.5e-300'],
-    [5e-324, '4.94066e-324'],
-    [Number.NaN, 'nan'],
-    [Number.NEGATIVE_INFINITY, '-inf'],
-  ];
-  for (const [v, want] of cases) assert.equal(formatG(v), want, String(v));
-  assert.equal(hex(0x1f, 8), '0x0000001f');
-  assert.equal(hex(0xfedcba9876543210n, 16), '0xfedcba9876543210');
 });
 
 test('narrow: UTF-16LE to bytes after a BOM or when it looks like ASCII, else unchanged', () => {
