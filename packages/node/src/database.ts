@@ -35,6 +35,7 @@ import {
   VigilError,
 } from '@vigil/engine';
 import { nodeEnv } from './env.js';
+import { readAt } from './scanfile.js';
 
 /** ClamAV's default database directory (clamscan's default for -d). */
 export const DEFAULT_DATABASE_DIR = '/var/lib/clamav';
@@ -214,13 +215,7 @@ function filePages(fd: number, size: number): PageSource {
     size,
     read(offset, length) {
       const out = new Uint8Array(length);
-      let n = 0;
-      while (n < length) {
-        const got = readSync(fd, out, n, length - n, offset + n);
-        if (got === 0) break;
-        n += got;
-      }
-      return out.subarray(0, n);
+      return out.subarray(0, readAt(fd, out, offset));
     },
   };
 }
@@ -273,11 +268,8 @@ function openCompiledFile(path: string): SharedDatabase & { readonly database: D
     const { residentLength, totalLength } = compiledLayout(head);
     const st = fstatSync(fd);
     const shared = new Uint8Array(new SharedArrayBuffer(Math.min(residentLength, st.size)));
-    for (let off = 0; off < shared.length; ) {
-      const n = readSync(fd, shared, off, shared.length - off, off);
-      if (n === 0) throw new Error(`the file shrank while being read (${off} of ${shared.length} bytes)`);
-      off += n;
-    }
+    const n = readAt(fd, shared, 0);
+    if (n < shared.length) throw new Error(`the file shrank while being read (${n} of ${shared.length} bytes)`);
     const db = totalLength > residentLength ? { shared, fd, file: { path, dev: st.dev, ino: st.ino } } : { shared };
     const database = openShared(db);
     if (db.fd === undefined) closeSync(fd);

@@ -23,18 +23,24 @@ export function ioErrorText(e: unknown): string {
 const REUSED_MAX = 16 << 20;
 let reused = new Uint8Array(1 << 20);
 
+/** Reads into `buf` from file offset `position` until it is full or the file ends; the count read. */
+export function readAt(fd: number, buf: Uint8Array, position: number): number {
+  let n = 0;
+  while (n < buf.length) {
+    const got = readSync(fd, buf, n, buf.length - n, position + n);
+    if (got === 0) break;
+    n += got;
+  }
+  return n;
+}
+
 /** Reads a whole open file; the bytes are valid until the next call. */
 function readWhole(fd: number, size: number): Uint8Array {
   // Grown to the file's size in whole MiB, not doubled: a worker holds what its largest file needed.
   if (size > reused.length && size <= REUSED_MAX) reused = new Uint8Array(Math.ceil(size / 2 ** 20) * 2 ** 20);
   const buf = size <= REUSED_MAX ? reused : new Uint8Array(size);
-  let n = 0;
-  while (n < size) {
-    const got = readSync(fd, buf, n, size - n, n);
-    if (got === 0) break; // the file shrank while being read: scan what there is
-    n += got;
-  }
-  return buf.subarray(0, n);
+  // A file that shrank while being read is scanned as far as it goes.
+  return buf.subarray(0, readAt(fd, buf.subarray(0, size), 0));
 }
 
 /** Scans an open file (a path's, or an unlinked spool file's); `name` is its container name. */
