@@ -62,7 +62,11 @@ export class PagedSection {
     const length = Math.min(PAGE_SIZE, this.size - start);
     const b = this.source.read(this.at + start, length);
     if (b.length !== length || crc32(b) !== this.crcs[i]) {
-      throw formatError(`page ${i} of section ${this.name} is damaged or missing (was the file changed while open?)`);
+      // Found when a lookup or a check reads the page, after opening: not "Cannot open".
+      throw new VigilError(
+        'E_DATABASE_FORMAT',
+        `Compiled database: page ${i} of section ${this.name} is damaged or missing (was the file changed while it was open?)`,
+      );
     }
     return b;
   }
