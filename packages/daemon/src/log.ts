@@ -50,7 +50,9 @@ export class Logger {
     private readonly terminal: boolean,
   ) {
     if (config.logSyslog) {
-      this.syslog = spawn('logger', ['--prio-prefix', '-t', 'vigil', '--id', String(process.pid)], {
+      // `--id=PID`: logger's --id takes its value only after `=`; `--id PID` logs the number as the
+      // message and ignores standard input.
+      this.syslog = spawn('logger', ['--prio-prefix', '-t', 'vigil', `--id=${process.pid}`], {
         stdio: ['pipe', 'ignore', 'inherit'],
       });
       this.syslog.on('error', (e) => this.complain(`syslog (logger) failed: ${e.message}`));
