@@ -25,6 +25,9 @@ const needed = [
   ['openssl', '/usr/bin/openssl'],
   // The licensing tests start a private PostgreSQL server from these binaries.
   ['postgresql', '/usr/lib/postgresql'],
+  // The daemon's descriptor reader (FILDES) is C, built against Node's headers (scripts/native.mjs).
+  ['gcc', '/usr/bin/gcc'],
+  ['libc6-dev', '/usr/include/stdio.h'],
 ];
 const missing = needed.filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);

@@ -3,8 +3,11 @@
 // command's number and is written when ready, so replies may come out of order. Timeouts as in
 // clamd: CommandReadTimeout for the first command, IdleTimeout between session commands, ReadTimeout
 // while a stream's data is awaited; each ends the connection with `COMMAND READ TIMED OUT`.
+// A Unix connection is read with the descriptors passed along (FILDES), when the reader is built.
+import { closeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { DaemonConfig } from './config.js';
+import { type DescriptorReader, fdPassingMissing, readDescriptors } from './fdpass.js';
 import { type Command, FrameReader } from './framing.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -64,6 +67,10 @@ export class Connection {
   private closed = false;
   private delimiter: '\n' | '\0' = '\n';
   private readonly peer: string;
+  /** Unix connections: the reader that receives passed descriptors (undefined: Node reads). */
+  private readonly descriptors: DescriptorReader | undefined;
+  /** A descriptor received and not yet claimed by a FILDES. */
+  private passed: number | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -72,19 +79,36 @@ export class Connection {
   ) {
     this.peer = unix ? 'local' : `${socket.remoteAddress ?? '?'}@${socket.remotePort ?? 0}`;
     ctx.metrics.connection(1);
-    socket.on('data', (data: Buffer) => this.receive(data));
+    this.descriptors = unix
+      ? readDescriptors(socket, {
+          data: (data, fds) => this.receive(data, fds),
+          end: () => this.peerEnded(),
+          error: (message) => {
+            this.ctx.log.warning(`LOCAL: ${message}`);
+            this.close();
+          },
+        })
+      : undefined;
+    if (this.descriptors === undefined) {
+      socket.on('data', (data: Buffer) => this.receive(data, []));
+      socket.resume(); // accepted paused for the descriptor reader
+    }
     socket.on('drain', () => {
       clearTimeout(this.sendTimer);
       this.sendTimer = undefined;
     });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('end', () => {
-      // A client that half-closes after its command still gets its reply; one that leaves in the
-      // middle of a command or a stream has nothing to answer.
-      if (this.reader.partial || this.stream !== undefined) this.close();
-    });
+    socket.on('end', () => this.peerEnded());
     this.arm(ctx.config.commandReadTimeout);
+  }
+
+  /**
+   * A client that half-closes after its command still gets its reply; one that leaves in the middle
+   * of a command or a stream has nothing to answer.
+   */
+  private peerEnded(): void {
+    if (this.reader.partial || this.stream !== undefined) this.close();
   }
 
   /** (Re)starts the timeout: `ms` from now without the awaited bytes ends the connection. 0: none. */
@@ -105,10 +129,20 @@ export class Connection {
     return this.closed || (this.answered && this.session === undefined && this.stream === undefined);
   }
 
-  private receive(data: Buffer): void {
-    if (this.deaf) return;
+  /** Bytes from the client, and the descriptors passed with the last of them. */
+  private receive(data: Buffer, fds: number[]): void {
+    // As clamd: a descriptor replaces one still unclaimed, which is closed.
+    for (const fd of fds) {
+      if (this.passed !== undefined) closeSync(this.passed);
+      this.passed = fd;
+    }
+    if (this.deaf) {
+      this.dropPassed();
+      return;
+    }
     for (const event of this.reader.push(data)) {
-      if (this.deaf) return;
+      // A session that ended (END, or an error) reads no further command.
+      if (this.deaf || this.session?.ending === true) break;
       switch (event.type) {
         case 'command':
           this.command(event.command);
@@ -128,6 +162,23 @@ export class Connection {
           this.end();
           return;
       }
+    }
+    // A descriptor that came with anything but a FILDES's byte is refused, as by clamd; after the
+    // one command of a connection without a session, it is dropped as the bytes are.
+    if (this.passed !== undefined) {
+      const deaf = this.deaf;
+      this.dropPassed();
+      if (deaf) return;
+      this.ctx.metrics.reject('malformed');
+      // Before any command, in the framing of the one the descriptor came with; in a session,
+      // numbered as the next command's reply.
+      if (!this.answered) this.delimiter = this.reader.partialDelimiter ?? this.delimiter;
+      this.reply(
+        this.session === undefined ? 0 : this.session.lastId + 1,
+        'PROTOCOL ERROR: ancillary data sent without FILDES. ERROR',
+      );
+      this.end();
+      return;
     }
     // ReadTimeout runs from the last bytes of a stream.
     if (this.stream !== undefined) this.arm(this.ctx.config.readTimeout);
@@ -150,7 +201,16 @@ export class Connection {
     }
   }
 
+  /** Closes a passed descriptor nobody will scan. */
+  private dropPassed(): void {
+    if (this.passed !== undefined) closeSync(this.passed);
+    this.passed = undefined;
+  }
+
   private command(cmd: Command): void {
+    // FILDES claims the descriptor that came with it (its command is complete only with that byte).
+    const fd = cmd.name === 'FILDES' ? this.passed : undefined;
+    if (cmd.name === 'FILDES') this.passed = undefined;
     this.ctx.metrics.command(COMMAND_NAMES.includes(cmd.name as never) ? cmd.name : 'unknown');
     if (this.session === undefined) {
       this.answered = true;
@@ -165,7 +225,7 @@ export class Connection {
         this.startStream(0);
         return;
       }
-      this.run(cmd, 0).then(
+      this.run(cmd, 0, fd).then(
         () => this.end(),
         (e: unknown) => this.failed(e, 0),
       );
@@ -175,11 +235,19 @@ export class Connection {
     const id = ++s.lastId;
     if (cmd.prefix === '' || !IN_SESSION.has(cmd.name)) {
       this.ctx.metrics.reject('invalid-in-session');
+      if (fd !== undefined) closeSync(fd);
       this.reply(id, 'Command invalid inside IDSESSION. ERROR');
       this.endSession();
       return;
     }
     if (cmd.name === 'END') {
+      this.endSession();
+      return;
+    }
+    if (cmd.name === 'FILDES' && fd === undefined && fdPassingMissing === undefined) {
+      // clamd ends the session on a FILDES without a descriptor.
+      this.ctx.metrics.reject('malformed');
+      this.reply(id, 'No file descriptor received. ERROR');
       this.endSession();
       return;
     }
@@ -189,7 +257,7 @@ export class Connection {
       this.startStream(id); // the stream's end finishes it
       return;
     }
-    this.run(cmd, id)
+    this.run(cmd, id, fd)
       .catch((e: unknown) => this.failed(e, id))
       .finally(() => this.sessionDone());
   }
@@ -223,17 +291,18 @@ export class Connection {
   }
 
   /** Runs a command, listed for STATS while it runs. */
-  private async run(cmd: Command, id: number): Promise<void> {
+  /** `fd`: the descriptor a FILDES claimed, which the command closes. */
+  private async run(cmd: Command, id: number, fd: number | undefined): Promise<void> {
     const key = {};
     this.ctx.service.running.set(key, { command: cmd.name, since: performance.now() });
     try {
-      await this.execute(cmd, id);
+      await this.execute(cmd, id, fd);
     } finally {
       this.ctx.service.running.delete(key);
     }
   }
 
-  private async execute(cmd: Command, id: number): Promise<void> {
+  private async execute(cmd: Command, id: number, fd: number | undefined): Promise<void> {
     const { controls, config, service } = this.ctx;
     const say = (text: string) => this.reply(id, text);
     if (PATH_COMMANDS.has(cmd.name)) {
@@ -256,7 +325,10 @@ export class Connection {
         say(controls.version());
         return;
       case 'VERSIONCOMMANDS':
-        say(`${controls.version()}| COMMANDS: ${COMMAND_NAMES.join(' ')}`);
+        // As clamd, FILDES is listed only where it is served.
+        say(
+          `${controls.version()}| COMMANDS: ${COMMAND_NAMES.filter((n) => n !== 'FILDES' || fdPassingMissing === undefined).join(' ')}`,
+        );
         return;
       case 'STATS':
         say(controls.stats());
@@ -278,8 +350,13 @@ export class Connection {
         say('UNKNOWN COMMAND');
         return;
       case 'FILDES':
-        // Receiving a descriptor needs recvmsg(2) with SCM_RIGHTS, which Node's sockets do not offer.
-        say('No file descriptor received. ERROR');
+        if (fd === undefined)
+          say(
+            fdPassingMissing !== undefined
+              ? 'FILDES support not compiled in. ERROR'
+              : 'No file descriptor received. ERROR',
+          );
+        else say(await service.scanDescriptor(fd));
         return;
       default:
         this.ctx.metrics.reject('unknown-command');
@@ -366,6 +443,8 @@ export class Connection {
 
   private finish(): void {
     this.closed = true;
+    this.descriptors?.stop();
+    this.dropPassed();
     clearTimeout(this.timer);
     clearTimeout(this.sendTimer);
     this.stream?.sink.discard();

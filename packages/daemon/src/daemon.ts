@@ -203,7 +203,8 @@ export class Daemon {
       this.log.info(`LOCAL: Removing stale socket file ${path}`);
       rmSync(path, { force: true });
     }
-    const server = createServer(onConnection);
+    // Paused: a connection is read by the descriptor-passing reader when it is built (fdpass.ts).
+    const server = createServer({ pauseOnConnect: true }, onConnection);
     this.servers.push(server);
     await listen(server, { path }, c.backlog);
     this.ownFiles.push(path);

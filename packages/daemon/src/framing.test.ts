@@ -109,3 +109,16 @@ test('a partial command or chunk header is reported as partial', () => {
   r.push(enc('NG\n'));
   assert.equal(r.partial, false);
 });
+
+test('FILDES is complete with the byte after it (the one its descriptor comes with), however split', () => {
+  const session = enc('zIDSESSION\0zFILDES\0\0zFILDES\0\0zPING\0zEND\0');
+  const want = ['z|IDSESSION|-|NUL', 'z|FILDES|-|NUL', 'z|FILDES|-|NUL', 'z|PING|-|NUL', 'z|END|-|NUL'];
+  for (const step of [1, 2, 3, 7, session.length]) assert.deepEqual(parse(session, step), want, `step ${step}`);
+  // Whatever that byte is, it is not read as a command.
+  assert.deepEqual(parse(enc('nFILDES\nX')), ['n|FILDES|-|NL']);
+  const r = new FrameReader();
+  assert.deepEqual(r.push(enc('zFILDES\0')), []);
+  assert.equal(r.partial, true, 'a FILDES still waiting for its byte is an unfinished command');
+  assert.equal(r.push(enc('\0')).length, 1);
+  assert.equal(r.partial, false);
+});

@@ -2,7 +2,8 @@
 // `nNAME args\n`, or the old unprefixed `NAME args\n` (or without the newline, ended by the read);
 // replies end with the same delimiter. After a prefixed INSTREAM come chunks (a 4-byte big-endian
 // length, then the bytes) until a zero length. The reader switches to chunk mode itself, so
-// pipelined session commands after a stream parse correctly.
+// pipelined session commands after a stream parse correctly. FILDES is followed by one more byte,
+// the one its file descriptor was sent with; the command is complete once that byte is read.
 
 /** One parsed command. `delimiter` ends its reply. */
 export interface Command {
@@ -31,6 +32,8 @@ export class FrameReader {
   /** Bytes still to come of the current chunk, or -1 when reading a chunk length, or undefined between commands. */
   private chunkLeft: number | undefined;
   private failed = false;
+  /** A FILDES command waiting for the byte its descriptor comes with. */
+  private fildes: Command | undefined;
 
   /** True while the reader is inside an INSTREAM's chunks. */
   get inStream(): boolean {
@@ -39,7 +42,13 @@ export class FrameReader {
 
   /** True when bytes of an unfinished command or chunk header are buffered. */
   get partial(): boolean {
-    return this.pendingLength > 0 || (this.chunkLeft !== undefined && this.chunkLeft > 0);
+    return this.pendingLength > 0 || this.fildes !== undefined || (this.chunkLeft !== undefined && this.chunkLeft > 0);
+  }
+
+  /** The delimiter the unfinished command will end with (its first byte decides), if one is buffered. */
+  get partialDelimiter(): '\0' | '\n' | undefined {
+    if (this.pendingLength === 0) return undefined;
+    return (this.pending[0] as Uint8Array)[0] === 0x7a ? '\0' : '\n';
   }
 
   /** Feeds bytes; returns the events they complete, in order. */
@@ -48,7 +57,11 @@ export class FrameReader {
     if (this.failed) return events;
     let at = 0;
     while (at < data.length) {
-      if (this.chunkLeft === undefined) {
+      if (this.fildes !== undefined) {
+        events.push({ type: 'command', command: this.fildes });
+        this.fildes = undefined;
+        at++;
+      } else if (this.chunkLeft === undefined) {
         let end = this.findEnd(data, at);
         // The old unprefixed protocol was one command per read: clamd takes what one read brings as
         // the whole command when it has no newline (Node's clamscan package sends `PING` bare).
@@ -64,7 +77,8 @@ export class FrameReader {
         const line = this.take(data.subarray(at, end));
         at = end + 1;
         const command = parseCommand(line, data[end] === 0 ? '\0' : '\n');
-        events.push({ type: 'command', command });
+        if (command.name === 'FILDES') this.fildes = command;
+        else events.push({ type: 'command', command });
         if (command.name === 'INSTREAM' && command.prefix !== '') this.chunkLeft = -1;
       } else if (this.chunkLeft < 0) {
         const need = 4 - this.pendingLength;

@@ -4,10 +4,10 @@
 // it in between jobs (ConcurrentDatabaseReload yes), or stop scanning, drop the old one and then
 // load (no): less memory, a pause.
 import { spawn } from 'node:child_process';
-import type { Dirent } from 'node:fs';
+import { closeSync, type Dirent, fstatSync, readlinkSync } from 'node:fs';
 import { lstat, opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ScanOptions } from '@vigil/engine';
 import { closeDatabase, defaultCacheDir, type FileOutcome, type ScanJob, ScanPool } from '@vigil/node';
 import type { DaemonConfig } from './config.js';
@@ -224,12 +224,41 @@ export class ScanService {
   }
 
   /** INSTREAM: scans what a client sent; `peer` names it in the log (`local`, `127.0.0.1@4242`). */
-  async scanStream(job: ScanJob, peer: string): Promise<string> {
+  scanStream(job: ScanJob, peer: string): Promise<string> {
+    return this.scanAndLog(job, 'stream', `instream(${peer})`);
+  }
+
+  /**
+   * FILDES: scans a file a client passed open, and closes it. The reply names it `fd[N]`, as
+   * clamd's; the log names the file's path when the system tells it.
+   */
+  async scanDescriptor(fd: number): Promise<string> {
+    const shown = `fd[${fd}]`;
+    try {
+      if (!fstatSync(fd).isFile()) {
+        // clamd's words: with a full stop in the log, without in the reply.
+        this.log.info(`${shown}: Not a regular file. ERROR`);
+        return `${shown}: Not a regular file ERROR`;
+      }
+      let logged = shown;
+      try {
+        logged = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        // no /proc: the log says fd[N], as clamd's does when it cannot tell
+      }
+      return await this.scanAndLog({ fd, name: basename(logged) }, shown, logged);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Scans one job; its reply lines under `shown`, its log lines under `logged`. */
+  private async scanAndLog(job: ScanJob, shown: string, logged: string): Promise<string> {
     const outcome = await this.scanJob(job);
-    const { lines, found } = outcomeLines('stream', outcome);
-    if (found) this.detected(`instream(${peer})`, outcome);
-    else if (outcome.status === 'error') this.log.error(`instream(${peer}): ${outcome.message}`);
-    else if (this.config.logClean) this.log.info(`instream(${peer}): OK`);
+    const { lines, found } = outcomeLines(shown, outcome);
+    if (found) this.detected(logged, outcome);
+    else if (outcome.status === 'error') this.log.error(`${logged}: ${outcome.message}`);
+    else if (this.config.logClean) this.log.info(`${logged}: OK`);
     return lines.join('\n');
   }
 

@@ -3,11 +3,20 @@
 // and Python's pyclamd).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CLAM_EXE_SHA256, instream, type RunningDaemon, request, startDaemon } from './harness.js';
+import { CLAM_EXE_SHA256, instream, type RunningDaemon, request, startDaemon, until } from './harness.js';
 
 const TESTFILES = '/usr/share/clamav-testfiles';
 let work = '';
@@ -169,6 +178,10 @@ test("Debian's clamdscan gives the same output and exit status against vigil dae
     ['--no-summary', '--allmatch'],
     ['--no-summary', '--infected'],
     ['--no-summary', '--stream', '--allmatch'],
+    // Each file opened by clamdscan and its descriptor passed over the socket (FILDES).
+    ['--no-summary', '--fdpass'],
+    ['--no-summary', '--fdpass', '--multiscan'],
+    ['--no-summary', '--fdpass', '--allmatch'],
     ['--ping', '1'],
     ['--reload'],
   ];
@@ -183,6 +196,126 @@ test("Debian's clamdscan gives the same output and exit status against vigil dae
   // The summary's numbers (files, infected) match too; only timings differ.
   const summary = (s: string) => s.replace(/^(Time|Start Date|End Date):.*$/gm, '');
   assert.equal(summary(clamdscan(vigil, [files]).out), summary(clamdscan(clamd, [files]).out));
+});
+
+/**
+ * Sends `parts` over a daemon's socket in turn, each with the descriptor it names passed along
+ * (SCM_RIGHTS): a file, `pipe` (a pipe's read end) or none; returns everything the daemon answers.
+ */
+function passing(d: RunningDaemon, parts: readonly (readonly [string, string | null])[]): string {
+  const script = `
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+for data, what in json.loads(sys.argv[2]):
+    data = data.encode('latin1')
+    if what is None:
+        s.sendall(data)
+        continue
+    fd = os.pipe()[0] if what == 'pipe' else os.open(what, os.O_RDONLY)
+    socket.send_fds(s, [data], [fd])
+    os.close(fd)
+out = b''
+try:
+    while True:
+        got = s.recv(65536)
+        if not got:
+            break
+        out += got
+except ConnectionResetError:
+    pass
+sys.stdout.write(out.decode('latin1'))
+`;
+  return execFileSync('/usr/bin/python3', ['-c', script, d.socket, JSON.stringify(parts)], { encoding: 'latin1' });
+}
+
+test('FILDES: the same replies as clamd for passed files, pipes, missing and stray descriptors', () => {
+  const clean = join(files, 'clean.txt');
+  const exe = join(files, 'sub', 'clam.exe');
+  const cases: [string, [string, string | null][]][] = [
+    [
+      'a clean file',
+      [
+        ['zFILDES\0', null],
+        ['\0', clean],
+      ],
+    ],
+    [
+      'an infected file',
+      [
+        ['zFILDES\0', null],
+        ['\0', exe],
+      ],
+    ],
+    ['the command and the descriptor in one message', [['nFILDES\n\0', exe]]],
+    [
+      'a pipe',
+      [
+        ['zFILDES\0', null],
+        ['\0', 'pipe'],
+      ],
+    ],
+    [
+      'a directory',
+      [
+        ['zFILDES\0', null],
+        ['\0', files],
+      ],
+    ],
+    ['no descriptor', [['zFILDES\0\0', null]]],
+    ['a descriptor with PING', [['zPING\0', exe]]],
+    ['a descriptor with half a command', [['zPI', exe]]],
+    [
+      'a descriptor with PING in a session',
+      [
+        ['zIDSESSION\0', null],
+        ['zPING\0', exe],
+      ],
+    ],
+    [
+      'a session of three',
+      [
+        ['zIDSESSION\0zFILDES\0', null],
+        ['\0', exe],
+        ['zFILDES\0', null],
+        ['\0', clean],
+        ['zPING\0zEND\0', null],
+      ],
+    ],
+    ['a session: a FILDES without a descriptor ends it', [['zIDSESSION\0zPING\0zFILDES\0\0zPING\0zEND\0', null]]],
+  ];
+  // The descriptor's number is each daemon's own; a session's replies come in any order.
+  const norm = (r: string) => normalise(r.replace(/fd\[\d+\]/g, 'fd[N]'), true);
+  for (const [name, parts] of cases) {
+    const c = passing(clamd, parts);
+    assert.equal(norm(passing(vigil, parts)), norm(c), name);
+  }
+  assert.match(passing(vigil, cases[1]?.[1] ?? []), /^fd\[\d+\]: ClamAV-Test-File\.UNOFFICIAL FOUND\0$/);
+});
+
+test('FILDES leaves no descriptor open: scanned, refused or unclaimed, each is closed', async () => {
+  const open = () => readdirSync(`/proc/${vigil.child.pid}/fd`).length;
+  const exe = join(files, 'sub', 'clam.exe');
+  const before = open();
+  for (let i = 0; i < 20; i++) {
+    passing(vigil, [
+      ['zFILDES\0', null],
+      ['\0', exe],
+    ]);
+    passing(vigil, [['zPING\0', exe]]);
+    passing(vigil, [
+      ['zFILDES\0', null],
+      ['\0', 'pipe'],
+    ]);
+    passing(vigil, [
+      ['zIDSESSION\0zFILDES\0', null],
+      ['\0', exe],
+      ['x', exe],
+    ]);
+  }
+  // Each connection is closed a moment after its last reply.
+  await until(() => open() <= before, 5_000, `descriptors back to ${before} (now ${open()})`);
 });
 
 test("Python's pyclamd gives the same results against vigil daemon as against clamd", () => {
