@@ -59,6 +59,11 @@ function readWhole(fd: number, size: number): Uint8Array {
 
 /** Scans an open file (a path's, or an unlinked spool file's); `name` is its container name. */
 export function scanFd(scanner: Scanner, fd: number, options: ScanOptions, name: string): FileOutcome {
+  // Collected once the file's bytes are out of scope too.
+  return settled(readAndScan(scanner, fd, options, name));
+}
+
+function readAndScan(scanner: Scanner, fd: number, options: ScanOptions, name: string): FileOutcome {
   try {
     const size = fstatSync(fd).size;
     if (size > options.maxFileSize) {
@@ -66,7 +71,7 @@ export function scanFd(scanner: Scanner, fd: number, options: ScanOptions, name:
       return { status: 'scanned', size, result };
     }
     const bytes = readWhole(fd, size);
-    return settled({ status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, name) });
+    return { status: 'scanned', size: bytes.length, result: scanner.scan(bytesSource(bytes), options, name) };
   } catch (e) {
     return { status: 'error', message: ioErrorText(e) };
   }
