@@ -133,7 +133,7 @@ export class Connection {
   private receive(data: Buffer, fds: number[]): void {
     // As clamd: a descriptor replaces one still unclaimed, which is closed.
     for (const fd of fds) {
-      if (this.passed !== undefined) closeSync(this.passed);
+      this.dropPassed();
       this.passed = fd;
     }
     if (this.deaf) {
