@@ -33,7 +33,6 @@ typedef struct reader {
   napi_ref callback;
   napi_async_context async;
   int fd;
-  int polling;
   /** Inside onData: a stop() then waits until it returns. */
   int delivering;
   int stop_pending;
@@ -59,13 +58,11 @@ static void closed(uv_handle_t *handle) {
 
 /** Stops polling and closes the duplicate; `from_js`: also drops the callback (not from a finalizer). */
 static void release(reader_t *r, int from_js) {
-  if (r->polling) uv_poll_stop(&r->poll);
-  r->polling = 0;
   if (from_js) {
     napi_delete_reference(r->env, r->callback);
     napi_async_destroy(r->env, r->async);
   }
-  uv_close((uv_handle_t *)&r->poll, closed);
+  uv_close((uv_handle_t *)&r->poll, closed); // stops the polling too
 }
 
 /** Calls onData(bytes, fds, error) with n bytes of `chunk` (n < 0: none). */
@@ -102,8 +99,7 @@ static void deliver(reader_t *r, ssize_t n, const int *fds, size_t nfds, const c
 }
 
 static void finish(reader_t *r, const char *error) {
-  if (r->polling) uv_poll_stop(&r->poll);
-  r->polling = 0;
+  uv_poll_stop(&r->poll);
   deliver(r, -1, NULL, 0, error);
 }
 
@@ -150,7 +146,7 @@ static int read_once(reader_t *r) {
   }
   deliver(r, n, fds, nfds, NULL);
   // A short read emptied the socket (or ended at a message with descriptors): wait for the next wake-up.
-  return n == CHUNK && r->polling && !r->stop_pending;
+  return n == CHUNK && uv_is_active((uv_handle_t *)&r->poll) && !r->stop_pending;
 }
 
 static void readable(uv_poll_t *handle, int status, int events) {
@@ -221,7 +217,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     free(box);
     return NULL;
   }
-  r->polling = uv_poll_start(&r->poll, UV_READABLE | UV_DISCONNECT, readable) == 0;
+  uv_poll_start(&r->poll, UV_READABLE | UV_DISCONNECT, readable);
   return handle;
 }
 
